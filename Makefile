@@ -1,0 +1,94 @@
+# browser_rt: `make demo` serves the demo, `make test` runs every suite. Both set up what they need.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV        := .venv
+PY          := $(VENV)/bin/python
+BUNDLE      := build/bundle
+DIST_DIR    := $(BUNDLE)/pyodide
+STAMPS      := build/stamps
+PYTEST_RT   := $(VENV)/bin/pytest -p no:cacheprovider -W "ignore::pytest.PytestUnraisableExceptionWarning"
+CHROME_ENV  := SE_OFFLINE=true
+DEMO_PORT   ?= 8000
+
+# A host Python >= 3.12 (pyodide-lock needs it): pyenv's choice from .python-version first.
+HOST_PYTHON := $(shell for p in "$$(pyenv which python 2>/dev/null)" python3.13 python3.12 python3; do \
+  [ -n "$$p" ] && "$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo "$$p"; break; }; done)
+
+PY_SOURCES  := $(shell find browser_rt -name '*.py' -o -name '*.html' -o -name '*.json' -o -name 'py.typed' 2>/dev/null)
+JS_SOURCES  := $(wildcard js_bridge/*.mjs js_bridge/*.d.ts js_bridge/package.json)
+
+.PHONY: help setup demo test test-host test-node test-chrome test-js test-e2e lint wheel bundle clean
+
+help:
+	@echo "make demo   - install everything and serve the demo site"
+	@echo "make test   - install everything and run every test suite"
+	@echo "make lint   - ruff + mypy --strict"
+
+setup: $(STAMPS)/apt $(STAMPS)/npm $(STAMPS)/venv bundle
+
+$(STAMPS)/apt:
+	@mkdir -p $(STAMPS)
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then echo "[setup] chromium present"; \
+	else echo "[setup] apt-get install chromium chromium-driver"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; fi
+	@touch $@
+
+$(STAMPS)/npm: package.json package-lock.json
+	@mkdir -p $(STAMPS)
+	@echo "[setup] npm ci"
+	@PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(STAMPS)/venv: requirements/host.txt pyproject.toml
+	@mkdir -p $(STAMPS)
+	@test -n "$(HOST_PYTHON)" || { echo "no Python >= 3.12 found (pyenv install 3.13)"; exit 1; }
+	@echo "[setup] venv with $(HOST_PYTHON)"
+	@[ -x $(PY) ] || $(HOST_PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q --disable-pip-version-check -r requirements/host.txt 2>&1 | grep -v "^WARNING: Location" || true
+	@$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e . 2>&1 | grep -v "^WARNING: Location" || true
+	@$(PY) -c "import browser_rt, pyodide_lock, pytest_pyodide" || { echo "[setup] venv is incomplete"; exit 1; }
+	@touch $@
+
+wheel: $(STAMPS)/wheel
+$(STAMPS)/wheel: $(STAMPS)/venv $(PY_SOURCES) pyproject.toml README.md
+	@echo "[setup] building the browser_rt wheel"
+	@rm -f dist/browser_rt-*.whl
+	@$(PY) -m build --wheel --no-isolation -o dist . >/dev/null
+	@touch $@
+
+bundle: $(STAMPS)/wheel $(STAMPS)/npm
+	@$(VENV)/bin/browser-rt bundle --out $(BUNDLE)
+
+demo: setup
+	@$(VENV)/bin/browser-rt serve --bundle $(BUNDLE) --port $(DEMO_PORT)
+
+test: setup
+	@$(MAKE) --no-print-directory test-host test-js test-node test-chrome test-e2e
+
+test-host: $(STAMPS)/venv
+	@echo "== host CPython =="
+	@$(PYTEST_RT) tests -q
+
+test-node: bundle
+	@echo "== Pyodide in Node =="
+	@$(PYTEST_RT) tests -q --run-in-pyodide --rt node --dist-dir $(DIST_DIR)
+
+test-chrome: bundle $(STAMPS)/apt
+	@echo "== Pyodide in headless Chromium =="
+	@$(CHROME_ENV) $(PYTEST_RT) tests -q --run-in-pyodide --rt chrome --dist-dir $(DIST_DIR)
+
+test-js: bundle
+	@echo "== JS (node --test) =="
+	@BROWSER_RT_BUNDLE=$(BUNDLE) node --test tests/js/
+
+test-e2e: bundle $(STAMPS)/apt
+	@echo "== Playwright in Chromium =="
+	@npx --no-install playwright test
+
+lint: $(STAMPS)/venv
+	@$(VENV)/bin/ruff check browser_rt tests
+	@$(VENV)/bin/mypy
+
+clean:
+	rm -rf build dist artifacts .cache

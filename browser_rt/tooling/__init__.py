@@ -1,0 +1,1 @@
+"""Host-side tooling (bundle builder, servers, CSP). Never imported inside Pyodide."""

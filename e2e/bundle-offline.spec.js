@@ -1,0 +1,23 @@
+// @ts-check
+// A page served from the offline bundle loads Pyodide and browser_rt without touching any other origin.
+const { test, expect } = require("@playwright/test");
+
+test("bundle page loads Pyodide and browser_rt with zero foreign requests", async ({ page, baseURL }) => {
+  const origin = new URL(String(baseURL)).origin;
+  /** @type {string[]} */
+  const requested = [];
+  page.on("request", (request) => requested.push(request.url()));
+
+  await page.goto("/");
+  await expect(page.locator("#status")).toHaveText("ready", { timeout: 60_000 });
+  await expect(page.locator("#result")).toHaveText(/^emscripten browser_rt \d+\.\d+\.\d+$/);
+
+  const resourceURLs = await page.evaluate(() =>
+    performance.getEntriesByType("resource").map((entry) => entry.name),
+  );
+  const everything = [...requested, ...resourceURLs];
+  expect(everything.length).toBeGreaterThan(3);
+  expect(everything.some((url) => /\/pyodide\/browser_rt-[^/]+-py3-none-any\.whl$/.test(url))).toBe(true);
+  const foreign = everything.filter((url) => !url.startsWith(`${origin}/`) && !url.startsWith("data:") && !url.startsWith("blob:"));
+  expect(foreign).toEqual([]);
+});

@@ -1,0 +1,38 @@
+// @ts-check
+// End-to-end tests in Debian's Chromium; Playwright never downloads a browser here.
+const { defineConfig } = require("@playwright/test");
+
+const PORT = Number(process.env.BROWSER_RT_E2E_PORT ?? 8765);
+
+module.exports = defineConfig({
+  testDir: "./e2e",
+  timeout: 90_000,
+  fullyParallel: false,
+  workers: 1,
+  reporter: [["list"]],
+  outputDir: "artifacts/playwright",
+  use: {
+    baseURL: `http://127.0.0.1:${PORT}`,
+    screenshot: "only-on-failure",
+    trace: "retain-on-failure",
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      headless: true,
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-quic",
+      ],
+    },
+  },
+  webServer: {
+    command: `.venv/bin/browser-rt serve --bundle build/bundle --port ${PORT}`,
+    url: `http://127.0.0.1:${PORT}/`,
+    reuseExistingServer: false,
+    timeout: 30_000,
+  },
+});
