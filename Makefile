@@ -45,20 +45,19 @@ $(STAMPS)/venv: requirements/host.txt pyproject.toml
 	@test -n "$(HOST_PYTHON)" || { echo "no Python >= 3.12 found (pyenv install 3.13)"; exit 1; }
 	@echo "[setup] venv with $(HOST_PYTHON)"
 	@[ -x $(PY) ] || $(HOST_PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install -q --disable-pip-version-check -r requirements/host.txt 2>&1 | grep -v "^WARNING: Location" || true
-	@$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e . 2>&1 | grep -v "^WARNING: Location" || true
-	@$(PY) -c "import browser_rt, pyodide_lock, pytest_pyodide" || { echo "[setup] venv is incomplete"; exit 1; }
+	@$(PY) -m pip install -q -r requirements/host.txt 2>&1 | { grep -v "^WARNING: Location" || true; }; test $${PIPESTATUS[0]} -eq 0
+	@$(PY) -m pip install -q --no-deps --no-build-isolation -e . 2>&1 | { grep -v "^WARNING: Location" || true; }; test $${PIPESTATUS[0]} -eq 0
+	@test -x $(VENV)/bin/browser-rt || { echo "[setup] venv is incomplete: no browser-rt script"; exit 1; }
 	@touch $@
 
 wheel: $(STAMPS)/wheel
 $(STAMPS)/wheel: $(STAMPS)/venv $(PY_SOURCES) pyproject.toml README.md
 	@echo "[setup] building the browser_rt wheel"
-	@rm -f dist/browser_rt-*.whl
-	@$(PY) -m build --wheel --no-isolation -o dist . >/dev/null
+	@mkdir -p build && flock build/.wheel.lock bash -c 'rm -f dist/browser_rt-*.whl && $(PY) -m build --wheel --no-isolation -o dist . >/dev/null'
 	@touch $@
 
 bundle: $(STAMPS)/wheel $(STAMPS)/npm
-	@$(VENV)/bin/browser-rt bundle --out $(BUNDLE)
+	@flock build/.bundle.lock $(VENV)/bin/browser-rt bundle --out $(BUNDLE)
 
 demo: setup
 	@$(VENV)/bin/browser-rt serve --bundle $(BUNDLE) --port $(DEMO_PORT)
