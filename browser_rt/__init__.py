@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+from browser_rt.policy import Decision, DenyReason, FetchAuthority, FetchRequest, PolicyError
+
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = [
+    "Decision",
+    "DenyReason",
+    "FetchAuthority",
+    "FetchRequest",
+    "PolicyError",
+    "__version__",
+]

@@ -28,6 +28,12 @@ else:
     settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "pyodide" if IN_PYODIDE else "host"))
 
 
+if not IN_PYODIDE:
+    from pytest_pyodide import get_global_config
+
+    # Node's vm context for Pyodide lacks these; the WHATWG differential tests need URL.
+    get_global_config().add_node_extra_globals(["URL", "console"])
+
 EXPECTATION_FILE = Path(__file__).parent / "_expected_runtime.json"
 """Written by the host before tests are copied into Pyodide, so a test can check where it runs."""
 
@@ -45,10 +51,16 @@ def pytest_configure(config: pytest.Config) -> None:
     EXPECTATION_FILE.write_text(json.dumps(expected), encoding="utf-8")
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if IN_PYODIDE or not getattr(config.option, "run_in_pyodide", False):
         return
     for item in items:
+        # pytest-pyodide runs each test through a shallow copy of its item; the copy still
+        # carries the original's fixture request, so fixtures and parametrized arguments fail
+        # to register their finalizers. A fresh request per copy makes them work.
+        if isinstance(item, pytest.Function):
+            item._initrequest()
         marker = item.get_closest_marker("host_only")
         if marker is not None:
             reason = marker.kwargs.get("reason") or (marker.args[0] if marker.args else "")

@@ -1,0 +1,330 @@
+"""FetchAuthority: loading, the classic invariants, one test per deny reason, and narrowing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from browser_rt import Decision, DenyReason, FetchAuthority, FetchRequest, PolicyError
+
+API = "https://api.example.com"
+
+
+def grant(**overrides: object) -> FetchAuthority:
+    document: dict[str, object] = {"origins": [API], "methods": ["GET", "POST"]}
+    document.update(overrides)
+    return FetchAuthority.from_dict(document)
+
+
+def get(url: str = f"{API}/v1", **kwargs: object) -> FetchRequest:
+    return FetchRequest(method=str(kwargs.pop("method", "GET")), url=url, **kwargs)  # type: ignore[arg-type]
+
+
+# -- the classic invariants ------------------------------------------------------------------
+
+
+def test_default_is_deny_all() -> None:
+    authority = FetchAuthority.deny_all()
+    decision = authority.authorize(get())
+    assert decision == Decision(False, DenyReason.ORIGIN_DENIED, API, decision.detail)
+    assert authority.max_header_count == 0
+    assert authority.methods == frozenset()
+    assert FetchAuthority.from_dict({}).authorize(get()).reason == "origin_denied"
+
+
+def test_untrusted_origin_is_denied() -> None:
+    decision = grant().authorize(get("https://evil.test/steal"))
+    assert (decision.allowed, decision.reason, decision.origin) == (
+        False,
+        "origin_denied",
+        "https://evil.test",
+    )
+
+
+def test_method_escalation_is_denied() -> None:
+    decision = FetchAuthority.from_dict({"origins": [API]}).authorize(get(method="DELETE"))
+    assert decision.reason == DenyReason.METHOD_DENIED
+
+
+def test_credentials_are_denied_by_default() -> None:
+    for mode in ("same-origin", "include"):
+        assert grant().authorize(get(credentials=mode)).reason == "credentials_denied"
+
+
+def test_explicit_credentials_grant() -> None:
+    authority = grant(credentials="include")
+    assert authority.authorize(get(credentials="include")).allowed
+    assert authority.authorize(get(credentials="same-origin")).allowed
+
+
+def test_header_limit() -> None:
+    authority = grant(max_header_count=2)
+    assert authority.authorize(get(headers=[("a", "1"), ("b", "2")])).allowed
+    decision = authority.authorize(get(headers=[("a", "1"), ("a", "1"), ("a", "1")]))
+    assert decision.reason == "header_count_exceeded"
+    assert "3 headers" in decision.detail
+
+
+def test_invalid_url() -> None:
+    for url in ("not a url", "https://", "https://exa mple.com/", "//api.example.com/"):
+        decision = grant().authorize(get(url))
+        assert (decision.reason, decision.origin) == ("invalid_url", None), url
+
+
+def test_explicitly_permitted_request() -> None:
+    decision = grant().authorize(
+        FetchRequest(method="POST", url=f"{API}/v1", headers=[("content-type", "text/plain")], body=b"hi")
+    )
+    assert decision == Decision(True, None, API)
+
+
+def test_wildcard_never_grants_credentials() -> None:
+    with pytest.raises(PolicyError, match=r"credentials: 'include' cannot be combined with a wildcard"):
+        FetchAuthority.from_dict({"origins": ["https://*.example.com"], "credentials": "include"})
+    authority = FetchAuthority.from_dict({"origins": ["https://*.example.com"]})
+    with pytest.raises(PolicyError, match="credentials"):
+        authority.narrow(credentials="include")
+    assert authority.authorize(get("https://a.example.com/", credentials="include")).reason == (
+        "credentials_denied"
+    )
+
+
+# -- one test per deny reason ----------------------------------------------------------------
+
+REASON_EXAMPLES: dict[DenyReason, FetchRequest | object] = {
+    DenyReason.INVALID_REQUEST: {"method": "GET", "url": API},
+    DenyReason.INVALID_URL: get("https://[::1"),
+    DenyReason.SCHEME_DENIED: get("javascript:alert(1)"),
+    DenyReason.USERINFO_DENIED: get("https://user:secret@api.example.com/"),
+    DenyReason.ORIGIN_DENIED: get("https://api.example.com.evil.test/"),
+    DenyReason.INVALID_METHOD: get(method="GE T"),
+    DenyReason.METHOD_FORBIDDEN: get(method="trace"),
+    DenyReason.METHOD_DENIED: get(method="PUT"),
+    DenyReason.CREDENTIALS_DENIED: get(credentials="include"),
+    DenyReason.HEADER_COUNT_EXCEEDED: get(headers=[("a", "b")] * 17),
+    DenyReason.INVALID_HEADER: get(headers=[("x-a", "1\r\nHost: evil.test")]),
+    DenyReason.FORBIDDEN_HEADER: get(headers=[("X-HTTP-Method-Override", "DELETE")]),
+    DenyReason.BODY_NOT_ALLOWED: get(body=b""),
+    DenyReason.BODY_TOO_LARGE: FetchRequest(method="POST", url=API, body=b"x" * (1 << 20 + 1)),
+}
+
+
+def test_every_reason_has_an_example() -> None:
+    assert set(REASON_EXAMPLES) == set(DenyReason)
+
+
+@pytest.mark.parametrize("reason", list(DenyReason), ids=[r.value for r in DenyReason])
+def test_deny_reason(reason: DenyReason) -> None:
+    decision = grant().authorize(REASON_EXAMPLES[reason])
+    assert decision.allowed is False
+    assert decision.reason is reason
+    assert decision.reason == reason.value  # a str enum
+    assert decision.detail
+
+
+def test_detail_never_echoes_header_values_or_userinfo() -> None:
+    secret = "Bearer-SECRET-0123456789"
+    decisions = [
+        grant().authorize(get(headers=[("authorization", secret + "\n")])),
+        grant().authorize(get(f"https://{secret}@api.example.com/")),
+        grant().authorize(get(headers=[(secret + " x", "v")])),
+        grant().authorize(get(method=secret + " ")),
+    ]
+    for decision in decisions:
+        assert not decision.allowed
+        assert "SECRET" not in decision.detail and "SECRET" not in repr(decision)
+
+
+# -- loading ---------------------------------------------------------------------------------
+
+
+def test_grants_are_canonicalized() -> None:
+    authority = FetchAuthority.from_dict(
+        {"origins": ["HTTPS://API.Example.com:443/", "http://LOCALHOST:80", "https://b\u00fccher.example"]}
+    )
+    assert authority.to_dict()["origins"] == [
+        "http://localhost",
+        "https://api.example.com",
+        "https://xn--bcher-kva.example",
+    ]
+
+
+def test_to_dict_round_trips() -> None:
+    authority = FetchAuthority.from_dict(
+        {
+            "origins": ["https://api.example.com", "https://*.cdn.example.com:8443"],
+            "methods": ["post", "GET"],
+            "credentials": "same-origin",
+            "max_header_count": 3,
+            "redirect": "follow",
+            "timeout_ms": 5000,
+            "base": "https://api.example.com/",
+        }
+    )
+    document = authority.to_dict()
+    assert document["methods"] == ["GET", "POST"]
+    assert document["base"] == "https://api.example.com"
+    assert FetchAuthority.from_dict(document) == authority
+    assert FetchAuthority.from_json(authority.to_json()) == authority
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        (
+            {"origins": [API, API, API, "https://api.example.com/v1"]},
+            r"^origins\[3\]: path not allowed in an origin$",
+        ),
+        ({"origins": ["https://api.example.com?x=1"]}, r"^origins\[0\]: query not allowed"),
+        ({"origins": ["https://api.example.com#x"]}, r"^origins\[0\]: fragment not allowed"),
+        ({"origins": ["https://user@api.example.com"]}, r"^origins\[0\]: userinfo not allowed"),
+        ({"origins": ["*"]}, r"^origins\[0\]: a bare '\*' is not allowed"),
+        ({"origins": ["https://*"]}, r"^origins\[0\]: '\*' is only allowed"),
+        ({"origins": ["https://*.com"]}, r"^origins\[0\]: a wildcard needs at least two labels"),
+        ({"origins": ["https://*.127.0.0.1"]}, r"^origins\[0\]: a wildcard needs a domain"),
+        ({"origins": ["https://a.*.example.com"]}, r"^origins\[0\]: '\*' is only allowed"),
+        ({"origins": ["https://**.example.com"]}, r"^origins\[0\]: '\*' is only allowed"),
+        ({"origins": ["ftp://api.example.com"]}, r"^origins\[0\]: only http and https"),
+        ({"origins": ["api.example.com"]}, r"^origins\[0\]: not an origin of the form"),
+        ({"origins": [" https://api.example.com"]}, r"^origins\[0\]: contains whitespace"),
+        ({"origins": ["https://api.example.com:99999"]}, r"^origins\[0\]: port is out of range"),
+        ({"origins": ["https://exa mple.com"]}, r"^origins\[0\]: contains whitespace"),
+        ({"origins": [42]}, r"^origins\[0\]: must be a string, got int"),
+        ({"origins": "https://api.example.com"}, r"^origins: must be a list"),
+        ({"origins": [f"https://h{i}.example.com" for i in range(1001)]}, r"^origins: 1001 entries"),
+        ({"methods": ["CONNECT"]}, r"^methods\[0\]: CONNECT is never allowed"),
+        ({"methods": ["GET", "track"]}, r"^methods\[1\]: TRACK is never allowed"),
+        ({"methods": ["PURGE"]}, r"^methods\[0\]: 'PURGE' is not a standard method"),
+        ({"methods": "GET"}, r"^methods: must be a list"),
+        ({"credentials": "yes"}, r"^credentials: must be one of"),
+        ({"redirect": "manual"}, r"^redirect: must be one of"),
+        ({"max_header_count": 0}, r"^max_header_count: 0 is outside 1\.\.64$"),
+        ({"max_header_count": 65}, r"^max_header_count: 65 is outside"),
+        ({"max_header_count": True}, r"^max_header_count: must be an integer, got bool"),
+        ({"timeout_ms": 1.5}, r"^timeout_ms: must be an integer, got float"),
+        ({"max_response_body_bytes": 0}, r"^max_response_body_bytes: 0 is outside"),
+        ({"base": "https://api.example.com/v1/"}, r"^base: path not allowed"),
+        ({"base": "https://*.example.com"}, r"^base: must be a single origin"),
+        ({"origin": [API]}, r"^policy: unknown key 'origin'$"),
+    ],
+)
+def test_bad_policies_name_the_offending_entry(document: dict, message: str) -> None:
+    with pytest.raises(PolicyError, match=message):
+        FetchAuthority.from_dict(document)
+
+
+def test_policy_json_errors() -> None:
+    with pytest.raises(PolicyError, match=r"^policy: not valid JSON \(line 1 column"):
+        FetchAuthority.from_json("{nope")
+    with pytest.raises(PolicyError, match=r"^policy: must be an object, got list"):
+        FetchAuthority.from_json("[]")
+    with pytest.raises(PolicyError, match=r"^policy: duplicate key 'origins'"):
+        FetchAuthority.from_json('{"origins": [], "origins": ["https://evil.test"]}')
+    with pytest.raises(PolicyError, match=r"more than 65536"):
+        FetchAuthority.from_json(json.dumps({"origins": [API] * 3000}))
+    with pytest.raises(PolicyError, match=r"nested too deeply|not valid JSON"):
+        FetchAuthority.from_json("[" * 20_000 + "]" * 20_000)
+    with pytest.raises(PolicyError, match="expected JSON text"):
+        FetchAuthority.from_json(42)  # type: ignore[arg-type]
+
+
+def test_methods_default_to_get_only_when_origins_are_granted() -> None:
+    assert FetchAuthority.from_dict({"origins": [API]}).methods == frozenset({"GET"})
+    assert FetchAuthority.from_dict({}).methods == frozenset()
+
+
+def test_relative_urls_need_a_declared_base() -> None:
+    assert grant().authorize(get("/v1")).reason == "invalid_url"
+    based = grant(base=API)
+    assert based.authorize(get("/v1")) == Decision(True, None, API)
+    assert based.authorize(get("//evil.test/")).reason == "origin_denied"
+
+
+def test_authority_is_immutable() -> None:
+    authority = grant()
+    with pytest.raises(AttributeError):
+        authority.methods = frozenset({"DELETE"})  # type: ignore[misc]
+    assert isinstance(authority.origins, frozenset)
+
+
+# -- narrowing -------------------------------------------------------------------------------
+
+
+def test_narrow_only_shrinks() -> None:
+    parent = FetchAuthority.from_dict(
+        {"origins": [API, "https://*.example.org"], "methods": ["GET", "POST"], "credentials": "same-origin"}
+    )
+    child = parent.narrow(origins=["https://a.example.org", "https://*.b.example.org"], methods=["get"])
+    assert child.authorize(get("https://a.example.org/")).allowed
+    assert child.authorize(get("https://x.b.example.org/")).allowed
+    assert child.authorize(get()).reason == "origin_denied"
+    assert child.authorize(get("https://a.example.org/", method="POST", body=b"")).reason == "method_denied"
+    assert child.credentials == "same-origin"
+    assert parent.narrow(credentials="omit").authorize(get(credentials="same-origin")).reason == (
+        "credentials_denied"
+    )
+    assert parent.narrow(max_header_count=1).max_header_count == 1
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"origins": ["https://evil.test"]}, r"^origins\[0\]: not granted by the parent"),
+        ({"origins": [API, "https://*.api.example.com"]}, r"^origins\[1\]: not granted by the parent"),
+        ({"methods": ["DELETE"]}, r"^methods\[0\]: DELETE is not granted by the parent"),
+        ({"credentials": "include"}, r"^credentials: 'include' is wider"),
+        ({"redirect": "follow"}, r"^redirect: 'follow' is wider"),
+        ({"max_header_count": 17}, r"^max_header_count: 17 is wider"),
+        ({"timeout_ms": 0}, r"^timeout_ms: 0 is outside"),
+        ({"max_retries": 1}, r"^narrow: unknown setting 'max_retries'"),
+    ],
+)
+def test_narrow_refuses_to_widen(kwargs: dict, message: str) -> None:
+    with pytest.raises(PolicyError, match=message):
+        grant().narrow(**kwargs)
+
+
+def test_narrow_wildcard_to_exact_and_deeper_wildcard() -> None:
+    parent = FetchAuthority.from_dict({"origins": ["https://*.example.com"]})
+    assert (
+        parent.narrow(origins=["https://a.b.example.com"]).authorize(get("https://a.b.example.com/")).allowed
+    )
+    with pytest.raises(PolicyError):
+        parent.narrow(origins=["https://example.com"])
+    with pytest.raises(PolicyError):
+        parent.narrow(origins=["https://*.example.com:8443"])
+
+
+# -- totality --------------------------------------------------------------------------------
+
+HOSTILE_REQUESTS: list[object] = [
+    None,
+    42,
+    "GET https://api.example.com",
+    FetchRequest(method=None, url=API),  # type: ignore[arg-type]
+    FetchRequest(method="GET", url=b"https://api.example.com"),  # type: ignore[arg-type]
+    FetchRequest(method="GET", url=API, headers="accept: x"),  # type: ignore[arg-type]
+    FetchRequest(method="GET", url=API, headers=[("a",)]),  # type: ignore[list-item]
+    FetchRequest(method="GET", url=API, headers=[(1, 2)]),  # type: ignore[list-item]
+    FetchRequest(method="GET", url=API, headers=[None]),  # type: ignore[list-item]
+    FetchRequest(method="GET", url=API, credentials=None),  # type: ignore[arg-type]
+    FetchRequest(method="POST", url=API, body=object()),  # type: ignore[arg-type]
+    FetchRequest(method="GET", url="https://" + "a" * 10_000_000),
+    FetchRequest(method="GET" * 1_000_000, url=API),
+    FetchRequest(method="GET", url=API, headers=[("a", "b")] * 1_000_000),
+    FetchRequest(method="POST", url=API, body="\ud800" * 10),
+    FetchRequest(method="GET", url="https://\ud800.example.com/"),
+    FetchRequest(method="GET", url="https://api.example.com\x00.evil.test/"),
+    FetchRequest(method="GET", url="https://" + "\u00e9." * 3000 + "com/"),
+    FetchRequest(method="GET", url="https://[" + "1:" * 5000 + "]/"),
+    FetchRequest(method="GET", url="http://" + "0x" + "f" * 5000 + "/"),
+]
+
+
+@pytest.mark.parametrize("request_", HOSTILE_REQUESTS, ids=lambda r: repr(r)[:40])
+def test_authorize_is_total(request_: object) -> None:
+    decision = grant().authorize(request_)
+    assert isinstance(decision, Decision)
+    assert decision.allowed is False
+    assert decision.detail != "request: could not be checked"
