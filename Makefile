@@ -18,7 +18,7 @@ HOST_PYTHON := $(shell for p in "$$(pyenv which python 2>/dev/null)" python3.13 
 PY_SOURCES  := $(shell find browser_rt -name '*.py' -o -name '*.html' -o -name '*.json' -o -name 'py.typed' 2>/dev/null)
 JS_SOURCES  := $(wildcard js_bridge/*.mjs js_bridge/*.d.ts js_bridge/package.json)
 
-.PHONY: help setup demo test test-host test-node test-chrome test-js test-e2e lint wheel bundle clean
+.PHONY: help setup demo test test-host test-node test-chrome test-browser test-js test-e2e lint wheel bundle clean
 
 help:
 	@echo "make demo   - install everything and serve the demo site"
@@ -60,22 +60,26 @@ bundle: $(STAMPS)/wheel $(STAMPS)/npm
 	@flock build/.bundle.lock $(VENV)/bin/browser-rt bundle --out $(BUNDLE)
 
 demo: setup
-	@$(VENV)/bin/browser-rt serve --bundle $(BUNDLE) --port $(DEMO_PORT)
+	@$(VENV)/bin/browser-rt serve --bundle $(BUNDLE) --site site --policy site/demo-policy.json --api-ports 8001,8002 --port $(DEMO_PORT)
 
 test: setup
-	@$(MAKE) --no-print-directory test-host test-js test-node test-chrome test-e2e
+	@$(MAKE) --no-print-directory test-host test-js test-node test-chrome test-browser test-e2e
 
 test-host: $(STAMPS)/venv
 	@echo "== host CPython =="
-	@$(PYTEST_RT) tests -q
+	@$(PYTEST_RT) tests -q --ignore=tests/browser
 
 test-node: bundle
 	@echo "== Pyodide in Node =="
-	@$(PYTEST_RT) tests -q --run-in-pyodide --rt node --dist-dir $(DIST_DIR)
+	@$(PYTEST_RT) tests -q --ignore=tests/browser --run-in-pyodide --rt node --dist-dir $(DIST_DIR)
 
 test-chrome: bundle $(STAMPS)/apt
 	@echo "== Pyodide in headless Chromium =="
-	@$(CHROME_ENV) $(PYTEST_RT) tests -q --run-in-pyodide --rt chrome --dist-dir $(DIST_DIR)
+	@$(CHROME_ENV) $(PYTEST_RT) tests -q --ignore=tests/browser --run-in-pyodide --rt chrome --dist-dir $(DIST_DIR)
+
+test-browser: bundle $(STAMPS)/apt
+	@echo "== pytest-pyodide runtime tests (Node and Chromium) =="
+	@$(CHROME_ENV) $(PYTEST_RT) tests/browser -q --rt node-no-host,chrome-no-host --dist-dir $(DIST_DIR)
 
 test-js: bundle
 	@echo "== JS (node --test) =="
@@ -91,3 +95,30 @@ lint: $(STAMPS)/venv
 
 clean:
 	rm -rf build dist artifacts .cache
+
+# Benchmarks (not part of `make test`): ratios against peers measured in the same run; see docs/bench.md.
+.PHONY: bench bench-smoke
+
+$(STAMPS)/bench-deps: requirements/bench.txt $(STAMPS)/venv
+	@echo "[bench] installing requirements/bench.txt (matplotlib, for the plots)"
+	@$(PY) -m pip install -q -r requirements/bench.txt 2>&1 | { grep -v "^WARNING: Location" || true; }; test $${PIPESTATUS[0]} -eq 0
+	@touch $@
+
+bench: bundle $(STAMPS)/apt $(STAMPS)/bench-deps
+	@$(PY) -m bench
+
+bench-smoke: bundle $(STAMPS)/apt
+	@$(PY) -m bench --smoke --no-plots
+
+# Security release gate (docs/security-gate.md): adversarial scenarios in every runtime, protocol
+# bounds, dependency allowlist, artifact integrity, the redaction guard and bounded fuzzing.
+.PHONY: gate gate-self-test fuzz
+
+gate: bundle $(STAMPS)/apt
+	@$(VENV)/bin/browser-rt gate --policy security/policy.json --bundle $(BUNDLE) --out artifacts
+
+gate-self-test: bundle $(STAMPS)/apt
+	@$(VENV)/bin/browser-rt gate --self-test --policy security/policy.json --bundle $(BUNDLE) --out artifacts
+
+fuzz: $(STAMPS)/venv
+	@BROWSER_RT_FUZZ_RECORD=1 HYPOTHESIS_PROFILE=fuzz $(PYTEST_RT) -q tests/test_fuzz_*.py

@@ -29,10 +29,19 @@ module.exports = defineConfig({
       ],
     },
   },
-  webServer: {
-    command: `.venv/bin/browser-rt serve --bundle build/bundle --port ${PORT}`,
-    url: `http://127.0.0.1:${PORT}/`,
-    reuseExistingServer: false,
-    timeout: 30_000,
-  },
+  webServer: [
+    {
+      command: `.venv/bin/browser-rt serve --bundle build/bundle --port ${PORT} --api-ports 8766,8767 --mount /e2e/=e2e/pages`,
+      url: `http://127.0.0.1:${PORT}/`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+    },
+    {
+      // The demo site (e2e/demo*.spec.js), with a policy that grants only its "api" server.
+      command: ".venv/bin/browser-rt serve --bundle build/bundle --site site --port 8770 --api-ports 8771,8772 --policy e2e/demo-policy.json",
+      url: "http://127.0.0.1:8770/",
+      reuseExistingServer: false,
+      timeout: 30_000,
+    },
+  ],
 });

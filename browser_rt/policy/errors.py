@@ -26,6 +26,8 @@ class DenyReason(StrEnum):
     FORBIDDEN_HEADER = "forbidden_header"
     BODY_NOT_ALLOWED = "body_not_allowed"
     BODY_TOO_LARGE = "body_too_large"
+    ORIGIN_MISMATCH = "origin_mismatch"
+    """Given only by the JS bridge's re-check: Python's origin differs from the browser's."""
 
 
 class URLRejected(Exception):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from browser_rt.policy.errors import PolicyError, URLRejected
 from browser_rt.policy.urls import SPECIAL_SCHEMES, ParsedOrigin, parse_origin
@@ -96,18 +97,27 @@ def _parse_wildcard(scheme: str, rest: str, where: str) -> WildcardGrant:
     return WildcardGrant(parsed.scheme, host, parsed.port)
 
 
-def wildcard_keys(parsed: ParsedOrigin) -> list[tuple[str, str, int | None]]:
+def wildcard_keys(parsed: ParsedOrigin) -> tuple[tuple[str, str, int | None], ...]:
     """Every (scheme, suffix, port) a wildcard would need to match this origin.
 
-    Costs one entry per host label, so matching does not depend on how many grants exist.
+    Costs one entry per host label, so matching does not depend on how many grants exist; the
+    same few hosts recur, so the answer for a host of at most 255 characters is cached.
     """
-    host = parsed.host
+    if len(parsed.host) <= 255:
+        return _cached_wildcard_keys(parsed.scheme, parsed.host, parsed.port)
+    return _wildcard_keys(parsed.scheme, parsed.host, parsed.port)
+
+
+def _wildcard_keys(scheme: str, host: str, port: int | None) -> tuple[tuple[str, str, int | None], ...]:
     if host.startswith("["):
-        return []
+        return ()
     labels = host.split(".")
     keys = []
     for index in range(1, len(labels) - 1):
         if not labels[index - 1]:
             break
-        keys.append((parsed.scheme, ".".join(labels[index:]), parsed.port))
-    return keys
+        keys.append((scheme, ".".join(labels[index:]), port))
+    return tuple(keys)
+
+
+_cached_wildcard_keys = lru_cache(maxsize=2048)(_wildcard_keys)

@@ -90,7 +90,13 @@ def _label_to_ascii(label: str) -> str:
 
 
 def _check_unicode_label(label: str) -> None:
-    """Validity criteria; bidi and joiner labels are refused outright rather than guessed."""
+    """Validity criteria; bidi and joiner labels are refused outright rather than guessed.
+
+    Code points this Python's Unicode database does not know are refused too: browsers and the
+    `idna` tables may be on other Unicode versions, and a guess could name another host.
+    """
+    if any(unicodedata.category(ch) == "Cn" for ch in label):
+        raise HostError("host label has a code point unassigned in this Unicode version")
     if not unicodedata.is_normalized("NFC", label):
         raise HostError("host label is not in NFC")
     if unicodedata.category(label[0]).startswith("M"):

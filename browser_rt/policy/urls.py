@@ -114,7 +114,10 @@ def _parse_port(port_text: str | None) -> int | None:
         return None
     if not port_text.isascii() or not port_text.isdigit():
         raise URLRejected(DenyReason.INVALID_URL, "url: port is not a number")
-    port = int(port_text)
+    significant = port_text.lstrip("0") or "0"
+    if len(significant) > 5:
+        raise URLRejected(DenyReason.INVALID_URL, "url: port is out of range")
+    port = int(significant)
     if port > 65535:
         raise URLRejected(DenyReason.INVALID_URL, "url: port is out of range")
     return port

@@ -71,7 +71,10 @@ def resolve_under(roots: Mapping[str, Path], url_path: str) -> Path | None:
 
 
 def make_handler(
-    roots: Mapping[str, Path], log: RequestLog, extra_headers: HeaderHook | None = None
+    roots: Mapping[str, Path],
+    log: RequestLog,
+    extra_headers: HeaderHook | None = None,
+    virtual: Mapping[str, bytes] | None = None,
 ) -> type[BaseHTTPRequestHandler]:
     """Build a handler class bound to these roots, this log and this header hook."""
 
@@ -86,12 +89,17 @@ def make_handler(
 
         def _serve(self, *, send_body: bool) -> None:
             log.add(self.command, self.path)
-            target = resolve_under(roots, self.path)
-            if target is None:
-                self.send_error(HTTPStatus.NOT_FOUND)
-                return
-            body = target.read_bytes()
-            mime = _MIME.get(target.suffix) or mimetypes.guess_type(target.name)[0]
+            url_path = urlsplit(self.path).path
+            mime: str | None
+            if virtual is not None and url_path in virtual:
+                body, mime = virtual[url_path], _MIME[Path(url_path).suffix]
+            else:
+                target = resolve_under(roots, self.path)
+                if target is None:
+                    self.send_error(HTTPStatus.NOT_FOUND)
+                    return
+                body = target.read_bytes()
+                mime = _MIME.get(target.suffix) or mimetypes.guess_type(target.name)[0]
             self.send_response(HTTPStatus.OK)
             self.send_header("Content-Type", mime or "application/octet-stream")
             self.send_header("Content-Length", str(len(body)))
@@ -115,10 +123,14 @@ def start_static_server(
     host: str = "127.0.0.1",
     port: int = 0,
     extra_headers: HeaderHook | None = None,
+    virtual: Mapping[str, bytes] | None = None,
 ) -> tuple[ThreadingHTTPServer, RequestLog]:
-    """Start serving in a daemon thread; the caller stops it with `server.shutdown()`."""
+    """Start serving in a daemon thread; the caller stops it with `server.shutdown()`.
+
+    `virtual` maps URL paths to generated file contents (such as /config.json).
+    """
     log = RequestLog()
-    server = ThreadingHTTPServer((host, port), make_handler(roots, log, extra_headers))
+    server = ThreadingHTTPServer((host, port), make_handler(roots, log, extra_headers, virtual))
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, name="browser-rt-static", daemon=True).start()
     return server, log

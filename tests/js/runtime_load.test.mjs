@@ -14,8 +14,7 @@ test("createRuntime loads Pyodide and browser_rt from the bundle", { timeout: 12
   const out = await rt.runPythonAsync(
     "import sys, browser_rt\n(sys.platform, browser_rt.__version__, browser_rt.__file__)",
   );
-  const [platform, version, file] = out.toJs();
-  out.destroy();
+  const [platform, version, file] = out;
   assert.equal(platform, "emscripten");
   assert.match(version, /^\d+\.\d+\.\d+/);
   assert.match(file, /site-packages\/browser_rt\/__init__\.py$/);
@@ -27,4 +26,8 @@ test("createRuntime loads Pyodide and browser_rt from the bundle", { timeout: 12
 test("createRuntime rejects an unknown isolation mode by name", async () => {
   const { createRuntime } = await import(`${bundleDir()}/js_bridge/index.mjs`);
   await assert.rejects(createRuntime({ isolation: "iframe" }), /isolation must be one of .*got iframe/);
+  await assert.rejects(createRuntime({ isolaton: "page" }), /unknown option "isolaton"/);
+  await assert.rejects(createRuntime({ isolation: "worker" }), /needs module Workers/);
+  await assert.rejects(createRuntime({ fetchAuthority: { origins: ["https://a.example/x"] } }), /origins\[0\]: path not allowed/);
+  await assert.rejects(createRuntime({ diagnostics: { mode: "none" } }), /allowUnredacted: true/);
 });

@@ -1,0 +1,268 @@
+"""`Diagnostics`: the one door through which security events leave the runtime.
+
+Every event is redacted before any sink sees it, rate-limited per (type, reason, origin), given
+a sequence number and a timestamp from the clock (virtual time in the lab), and handed to each
+sink. `emit` never raises: bad fields are marked in the record, sink and clock failures are
+counted and reported, and an event raised from inside a sink is queued, not recursed into.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Final
+
+from browser_rt.diagnostics.model import DEFAULT_MODE, SCHEMA_ID, DiagnosticsConfigError, Mode
+from browser_rt.diagnostics.modes import UNREDACTED_WARNING, check_unredacted_allowed, parse_mode
+from browser_rt.diagnostics.ratelimit import DropSummary, RateKey, RateLimit, RateLimiter
+from browser_rt.diagnostics.redactor import rate_key, redact
+from browser_rt.diagnostics.sinks import Record, Sink
+
+MAX_QUEUED: Final = 256
+"""Events emitted from inside sinks wait here; beyond this they are counted as internal errors."""
+
+SINK_FAILED: Final = "diagnostics.sink_failed"
+
+
+@dataclass(frozen=True)
+class DiagnosticsStats:
+    """Counters a host can show next to the records."""
+
+    delivered: int
+    """Records handed to the sinks (each has a `seq`)."""
+    rate_limited: int
+    """Events dropped by the rate limiter (summarized in `diagnostics.dropped` records)."""
+    sink_failures: tuple[int, ...]
+    """Exceptions raised by each sink, in `sinks` order."""
+    internal_errors: int
+    """Clock failures, queue overflows and unexpected errors inside diagnostics itself."""
+
+
+@dataclass
+class _Pending:
+    event_type: object
+    severity: object
+    fields: Mapping[str, object]
+    internal: bool
+    skip_sink: int | None = None
+
+
+_FLUSH: Final = object()
+
+
+@dataclass
+class _Shared:
+    """State a `Diagnostics` shares with every child made by `bind`."""
+
+    mode: Mode
+    sinks: tuple[Sink, ...]
+    clock: Callable[[], float]
+    limiter: RateLimiter
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    queue: deque[_Pending | object] = field(default_factory=deque)
+    delivering: bool = False
+    seq: int = 0
+    last_ts: float = 0.0
+    rate_limited: int = 0
+    internal_errors: int = 0
+    sink_failures: list[int] = field(default_factory=list)
+
+    def submit(self, item: _Pending | object) -> None:
+        """Queue an event (or a flush) and, unless already delivering, drain the queue."""
+        with self.lock:
+            if len(self.queue) >= MAX_QUEUED:
+                self.internal_errors += 1
+                return
+            self.queue.append(item)
+            if self.delivering:
+                return
+            self.delivering = True
+            try:
+                while self.queue:
+                    self._process(self.queue.popleft())
+            finally:
+                self.delivering = False
+
+    def _process(self, item: _Pending | object) -> None:
+        try:
+            now = self._now()
+            if item is _FLUSH:
+                self._deliver_summary(self.limiter.take(), now)
+                return
+            assert isinstance(item, _Pending)
+            self._deliver_summary(self.limiter.due(now), now)
+            if not item.internal:
+                # The limiter only reads (type, reason, origin): decide before redacting the rest.
+                if not self.limiter.admit(rate_key(item.event_type, item.fields, self.mode), now):
+                    self.rate_limited += 1
+                    return
+                body = redact(item.event_type, item.severity, item.fields, self.mode)
+            else:
+                body = redact(item.event_type, item.severity, item.fields, self.mode, internal=True)
+                if body["type"] == SINK_FAILED and not self.limiter.admit(_rate_key(body), now):
+                    self.rate_limited += 1
+                    return
+            self._deliver(body, now, item.skip_sink)
+        except Exception:
+            self.internal_errors += 1
+
+    def _now(self) -> float:
+        try:
+            now = self.clock()
+            if isinstance(now, (int, float)) and not isinstance(now, bool) and math.isfinite(now):
+                self.last_ts = float(now)
+                return self.last_ts
+        except Exception:
+            pass
+        self.internal_errors += 1
+        return self.last_ts
+
+    def _deliver_summary(self, summary: DropSummary | None, now: float) -> None:
+        if summary is not None:
+            fields = {"dropped": summary.as_field()}
+            self._deliver(redact("diagnostics.dropped", "warn", fields, self.mode, internal=True), now)
+
+    def _deliver(self, body: Record, now: float, skip_sink: int | None = None) -> None:
+        self.seq += 1
+        record: Record = {"schema": SCHEMA_ID, "seq": self.seq, "ts": now, **body}
+        for index, sink in enumerate(self.sinks):
+            if index == skip_sink:
+                continue
+            try:
+                sink.write(copy.deepcopy(record))
+            except Exception as error:
+                self.sink_failures[index] += 1
+                if body["type"] != SINK_FAILED:
+                    self._report_sink_failure(index, sink, error)
+
+    def _report_sink_failure(self, index: int, sink: Sink, error: Exception) -> None:
+        """Queue a `diagnostics.sink_failed` record for the other sinks (never the failing one)."""
+        fields = {
+            "sink": type(sink).__name__,
+            "sink_index": index,
+            "failures": self.sink_failures[index],
+            "error": error,
+        }
+        if len(self.queue) < MAX_QUEUED:
+            self.queue.append(_Pending(SINK_FAILED, "error", fields, internal=True, skip_sink=index))
+        else:
+            self.internal_errors += 1
+
+
+def _rate_key(body: Record) -> RateKey:
+    reason, origin = body.get("reason"), body.get("origin")
+    return (
+        str(body["type"]),
+        reason if isinstance(reason, str) else None,
+        origin if isinstance(origin, str) else None,
+    )
+
+
+class Diagnostics:
+    """Redacts security events and delivers them to sinks.
+
+    `mode` is `metadata_only` (default), `strict` (also drops paths, query keys and header
+    names) or `none` (raw values, for local debugging: needs `allow_unredacted=True`, is refused
+    when CI is set, and warns loudly). `clock` gives `ts` and drives rate limiting; the lab
+    passes its virtual clock. `ci` overrides the `CI` environment variable (Pyodide rarely has it).
+    """
+
+    def __init__(
+        self,
+        mode: str = DEFAULT_MODE,
+        sinks: Iterable[Sink] = (),
+        *,
+        clock: Callable[[], float] | None = None,
+        rate_limit: RateLimit | None = None,
+        ci: bool | None = None,
+        allow_unredacted: bool = False,
+    ) -> None:
+        checked_mode = parse_mode(mode)
+        if checked_mode == "none":
+            check_unredacted_allowed(ci, allow_unredacted)
+        checked_sinks = _check_sinks(sinks)
+        if clock is not None and not callable(clock):
+            raise DiagnosticsConfigError(f"clock must be a callable returning seconds, got {clock!r}")
+        if rate_limit is not None and not isinstance(rate_limit, RateLimit):
+            raise DiagnosticsConfigError(f"rate_limit must be a RateLimit, got {type(rate_limit).__name__}")
+        self._shared = _Shared(
+            mode=checked_mode,
+            sinks=checked_sinks,
+            clock=clock or time.time,
+            limiter=RateLimiter(rate_limit or RateLimit()),
+            sink_failures=[0] * len(checked_sinks),
+        )
+        self._context: dict[str, object] = {}
+        if checked_mode == "none":
+            print(UNREDACTED_WARNING, file=sys.stderr)
+            self._shared.submit(_Pending("diagnostics.unredacted", "warn", {}, internal=True))
+
+    @property
+    def mode(self) -> Mode:
+        """The redaction mode every record of this instance (and its children) uses."""
+        return self._shared.mode
+
+    @property
+    def sinks(self) -> tuple[Sink, ...]:
+        """The sinks, in delivery order."""
+        return self._shared.sinks
+
+    @property
+    def stats(self) -> DiagnosticsStats:
+        """A snapshot of the counters."""
+        shared = self._shared
+        with shared.lock:
+            return DiagnosticsStats(
+                delivered=shared.seq,
+                rate_limited=shared.rate_limited,
+                sink_failures=tuple(shared.sink_failures),
+                internal_errors=shared.internal_errors,
+            )
+
+    def emit(self, type: str, *, severity: str = "info", **fields: object) -> None:
+        """Redact and deliver one event; never raises, whatever the fields hold.
+
+        Pass raw values: the redactor decides what of them may leave (see docs/diagnostics.md).
+        Fields bound with `bind` are included; a field given here wins over a bound one.
+        """
+        try:
+            merged = {**self._context, **fields} if self._context else fields
+            self._shared.submit(_Pending(type, severity, merged, internal=False))
+        except Exception:
+            self._shared.internal_errors += 1
+
+    def bind(self, **context: object) -> Diagnostics:
+        """A child that adds `context` fields (region, task, seed, replay...) to every event.
+
+        The child shares sinks, sequence, rate limiter and counters with its parent.
+        """
+        child = object.__new__(Diagnostics)
+        child._shared = self._shared
+        child._context = {**self._context, **context}
+        return child
+
+    def flush(self) -> None:
+        """Emit the pending `diagnostics.dropped` summary now instead of when its window ends."""
+        try:
+            self._shared.submit(_FLUSH)
+        except Exception:
+            self._shared.internal_errors += 1
+
+
+def _check_sinks(sinks: Iterable[Sink]) -> tuple[Sink, ...]:
+    if isinstance(sinks, (str, bytes)) or not isinstance(sinks, Iterable):
+        raise DiagnosticsConfigError(f"sinks must be a list of sinks, got {type(sinks).__name__}")
+    checked = tuple(sinks)
+    for index, sink in enumerate(checked):
+        if not callable(getattr(sink, "write", None)):
+            hint = "; wrap a function in CallbackSink" if callable(sink) else ""
+            raise DiagnosticsConfigError(
+                f"sinks[{index}]: {type(sink).__name__} has no write(event) method{hint}"
+            )
+    return checked

@@ -1,0 +1,77 @@
+"""PyodideFetchHost: hands allowed requests to the JS fetch bridge and maps its answers back.
+
+The JS side (js_bridge/fetch_bridge.mjs, or in worker mode a message port to it) re-checks
+every request against the same frozen policy, so this adapter adds no authority of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from browser_rt.fetch import FetchDenied, HostRequest, Response
+from browser_rt.fetch.errors import BridgeError, fetch_error_for
+from browser_rt.policy import Decision, DenyReason
+
+
+class PyodideFetchHost:
+    """A FetchHost over a JS object with `perform(request, body)` and `abort(request_id)`."""
+
+    def __init__(self, bridge: Any) -> None:
+        self._bridge = bridge
+
+    async def fetch(self, request: HostRequest) -> Response:
+        from pyodide.ffi import to_js
+
+        payload = to_js(
+            {
+                "request_id": request.request_id,
+                "method": request.method,
+                "url": request.url,
+                "origin": request.origin,
+                "headers": [list(pair) for pair in request.headers],
+                "credentials": request.credentials,
+                "timeout_ms": request.timeout_ms,
+            },
+            dict_converter=_js_object,
+        )
+        body = None if request.body is None else to_js(request.body)
+        try:
+            result = await self._bridge.perform(payload, body)
+        except asyncio.CancelledError:
+            await self._bridge.abort(request.request_id)
+            raise
+        except Exception as exc:  # a JS exception crossing the bridge; its text is not trusted
+            raise BridgeError(f"bridge call failed ({type(exc).__name__})") from None
+        return _to_response(result)
+
+
+def _js_object(entries: Any) -> Any:
+    import js
+
+    return js.Object.fromEntries(entries)
+
+
+def _to_response(result: Any) -> Response:
+    if not result.ok:
+        if result.kind == "denied":
+            reason = _deny_reason(str(result.reason))
+            origin = None if result.origin is None else str(result.origin)
+            raise FetchDenied(Decision(False, reason, origin, "denied by the bridge's re-check"))
+        raise fetch_error_for(str(result.code), str(result.message))
+    headers = [(str(name), str(value)) for name, value in result.headers.to_py()]
+    return Response(
+        status=int(result.status),
+        status_text=str(result.statusText),
+        url=str(result.url),
+        headers=headers,
+        body=bytes(result.body.to_bytes()),
+        redirected=bool(result.redirected),
+    )
+
+
+def _deny_reason(text: str) -> DenyReason:
+    try:
+        return DenyReason(text)
+    except ValueError:
+        return DenyReason.INVALID_REQUEST

@@ -1,0 +1,52 @@
+// @ts-check
+// Shared helpers for the specs: the API servers' logs and runtime creation inside the page.
+const { expect } = require("@playwright/test");
+
+const API = "http://127.0.0.1:8766";
+const OTHER = "http://127.0.0.1:8767";
+
+/** @param {string} origin */
+async function serverLog(origin) {
+  const response = await fetch(`${origin}/__log`);
+  return (await response.json()).requests;
+}
+
+async function resetServers() {
+  await fetch(`${API}/__reset`);
+  await fetch(`${OTHER}/__reset`);
+}
+
+/**
+ * Open the harness and create a runtime in it.
+ * @param {import("@playwright/test").Page} page
+ * @param {object} options createRuntime options (fetchAuthority, isolation, diagnostics mode)
+ */
+async function startRuntime(page, options) {
+  await page.goto("/e2e/harness.html");
+  await expect(page.locator("#status")).toHaveText("ready");
+  await page.evaluate(async (opts) => {
+    const events = [];
+    window.events = events;
+    window.rt = await window.harness.createRuntime({
+      indexURL: "/pyodide/",
+      ...opts,
+      diagnostics: { ...(opts.diagnostics ?? {}), sink: (e) => events.push(e) },
+    });
+  }, options);
+}
+
+/**
+ * @param {import("@playwright/test").Page} page
+ * @param {string} code
+ */
+function runPython(page, code) {
+  return page.evaluate(async (source) => {
+    try {
+      return { ok: true, value: await window.rt.runPythonAsync(source) };
+    } catch (error) {
+      return { ok: false, name: error.name, message: String(error.message) };
+    }
+  }, code);
+}
+
+module.exports = { API, OTHER, serverLog, resetServers, startRuntime, runPython };

@@ -1,0 +1,53 @@
+"""The benchmarks at tiny sizes, so that they keep running (`make bench` runs them for real)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BUNDLE = ROOT / "build" / "bundle"
+
+
+@pytest.mark.host_only(reason="drives Node, Chromium and the bundle from the host")
+def test_every_benchmark_runs_at_smoke_size(tmp_path: Path) -> None:
+    if not (BUNDLE / "pyodide" / "pyodide.mjs").is_file():
+        pytest.skip("no bundle at build/bundle: run `make bundle` first")
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--no-plots", "--out", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, f"bench --smoke failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+    results = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    assert results["errors"] == {}
+    assert results["leaks"] == []
+    assert set(results["figures"]) == {"decision", "bridge", "cold_start", "runtime", "memory"}
+    figures = {row["figure"] for row in results["rows"]}
+    assert figures == {"decision", "bridge", "cold_start", "runtime", "memory"}
+    assert all(row["subject"] is not None for row in results["rows"])
+    assert "| figure | measure |" in (tmp_path / "report.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.host_only(reason="the bench package lives beside the tests on the host only")
+def test_a_steady_rise_is_a_leak_and_noise_is_not() -> None:
+    sys.path.insert(0, str(ROOT))
+    try:
+        from bench.browser import leak_verdict
+    finally:
+        sys.path.remove(str(ROOT))
+    limits = {"pyproxies": 16, "page_js_heap_bytes": 2 << 20}
+    flat = [{"pyproxies": 3, "page_js_heap_bytes": 9_000_000 + (i % 3) * 400_000} for i in range(11)]
+    assert leak_verdict(flat, limits)["leaks"] == []
+    one_late_spike = [*flat[:-1], {"pyproxies": 3, "page_js_heap_bytes": 12_000_000}]
+    assert leak_verdict(one_late_spike, limits)["leaks"] == []
+    rising = [{"pyproxies": 3 + 5 * i, "page_js_heap_bytes": 9_000_000 + 500_000 * i} for i in range(11)]
+    leaks = leak_verdict(rising, limits)["leaks"]
+    assert [leak.split()[0] for leak in leaks] == ["pyproxies", "page_js_heap_bytes"]
