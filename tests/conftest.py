@@ -91,6 +91,10 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
 
     def run_in_test_files() -> None:
         selenium = _pyodide_session(item)
+        if id(selenium) not in _SESSIONS_WITH_TEST_PACKAGES:
+            # Only the project wheel is installed for us; the suite also needs hypothesis.
+            selenium.load_package(["hypothesis"])
+            _SESSIONS_WITH_TEST_PACKAGES.add(id(selenium))
         selenium.run("import os\n_browser_rt_home = os.getcwd()\nos.chdir('test_files')")
         try:
             forward()
@@ -101,6 +105,9 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
 
     item.runtest = run_in_test_files  # type: ignore[method-assign]
     yield
+
+
+_SESSIONS_WITH_TEST_PACKAGES: set[int] = set()
 
 
 def _pyodide_session(item: pytest.Item) -> Any:
@@ -120,8 +127,11 @@ def _require_ran(item: pytest.Item, junit_xml: str) -> None:
     if not cases:
         pytest.fail(f"{item.nodeid} did not run inside Pyodide (no test in its report)", pytrace=False)
     for case in cases:
-        if case.find("skipped") is not None or case.find("error") is not None:
-            pytest.fail(f"{item.nodeid} was skipped or errored inside Pyodide", pytrace=False)
+        for kind in ("skipped", "error"):
+            found = case.find(kind)
+            if found is not None:
+                why = (found.get("message") or "") + "\n" + (found.text or "")
+                pytest.fail(f"{item.nodeid}: {kind} inside Pyodide: {why.strip()[:2000]}", pytrace=False)
 
 
 if IN_PYODIDE:
