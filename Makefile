@@ -16,7 +16,6 @@ HOST_PYTHON := $(shell for p in "$$(pyenv which python 2>/dev/null)" python3.13 
   [ -n "$$p" ] && "$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo "$$p"; break; }; done)
 
 PY_SOURCES  := $(shell find browser_rt -name '*.py' -o -name '*.html' -o -name '*.json' -o -name 'py.typed' 2>/dev/null)
-JS_SOURCES  := $(wildcard js_bridge/*.mjs js_bridge/*.d.ts js_bridge/package.json)
 
 .PHONY: help setup demo test test-host test-node test-chrome test-browser test-js test-e2e lint wheel bundle clean
 

@@ -93,10 +93,3 @@ class Response:
 
     def __repr__(self) -> str:
         return f"<Response {self.status} {self.url.split('?', 1)[0]!r}>"
-
-
-def response_headers(raw: Mapping[str, str] | Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Accept the header shapes hosts hand over (a mapping or pairs)."""
-    if isinstance(raw, Mapping):
-        return [(str(k), str(v)) for k, v in raw.items()]
-    return [(str(k), str(v)) for k, v in raw]
