@@ -115,11 +115,14 @@ class Cx:
     ) -> Response:
         """Fetch through this task's authority, counted against the budgets around it.
 
-        A checkpoint first (cancellation, deadline), then `max_fetches` (every call counts,
+        A checkpoint first (a pending cancellation is delivered, the deadline enforced; the
+        task yields while it waits for the host anyway), then `max_fetches` (every call counts,
         allowed or denied), then the authority and the host; the deadline also bounds the wait
         for the response. The response body size is charged to `max_bytes` afterwards.
         """
-        await self.checkpoint()
+        self._check_deadline()
+        if _cancel_pending():
+            await asyncio.sleep(0)  # takes delivery: nothing is sent for a cancelled task
         state = self._state
         meter = state.meter
         if meter is not None:
@@ -179,3 +182,14 @@ class Cx:
 
     def __repr__(self) -> str:
         return f"<Cx task={self._state.name!r} region={self._state.region!r}>"
+
+
+def _cancel_pending() -> bool:
+    """Whether the running task has a cancellation asyncio has not delivered yet.
+
+    Every fetch suspends on its host, so yielding first only matters when a cancellation is
+    waiting: then the yield delivers it before anything is sent. Where the task does not say
+    (another asyncio implementation), assume one is pending and yield, as a checkpoint would.
+    """
+    task = asyncio.current_task()
+    return task is None or bool(getattr(task, "_must_cancel", True))

@@ -15,7 +15,7 @@ API = "https://api.example.com"
 AUTH = FetchAuthority.from_dict({"origins": [API], "methods": ["GET", "POST"]})
 
 PINNED_SEED = 20240611
-PINNED_FINGERPRINT = "2626c5046fc85bee54b66e738adf6232bce8258ea79d7bfa457e3282f7d395dd"
+PINNED_FINGERPRINT = "f5c25a3bab7c98c7549697e0effc1e4883adba0b783b85701e4a0973ebbba8aa"
 """The fingerprint of `scenario` under PINNED_SEED. The same test runs on CPython and in
 Pyodide (Node and Chromium), so this one constant pins the cross-runtime equality."""
 

@@ -148,6 +148,26 @@ def test_cancelling_during_a_fetch_aborts_it_within_the_cleanup_budget(lab):
     assert error["code"] == "aborted"
 
 
+def test_a_cancellation_pending_when_fetch_is_called_is_delivered_before_anything_is_sent(lab):
+    lab.fetch_host.respond(f"{API}/item", body=b"x")
+    seen = {}
+
+    async def main(cx: Cx):
+        asyncio.current_task().cancel()  # requested while the task runs: not delivered yet
+        try:
+            await cx.fetch(f"{API}/item")
+        except asyncio.CancelledError:
+            seen["cancelled"] = True
+            asyncio.current_task().uncancel()
+        response = await cx.fetch(f"{API}/item")
+        return response.status
+
+    assert lab.run(main, authority=AUTH) == 200
+    assert seen == {"cancelled": True}
+    assert [request.url for request in lab.fetch_host.requests] == [f"{API}/item"]
+    assert lab.fetch_host.aborted == []
+
+
 def test_a_task_that_never_finishes_is_not_abandoned(lab):
     async def immovable(cx: Cx):
         never = asyncio.get_running_loop().create_future()

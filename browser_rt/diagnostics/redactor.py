@@ -15,6 +15,7 @@ from typing import Final
 from browser_rt.diagnostics import values
 from browser_rt.diagnostics.fields import FIELDS
 from browser_rt.diagnostics.model import INTERNAL_TYPE_PREFIX, INVALID_TYPE, SEVERITIES, Mode, Severity
+from browser_rt.diagnostics.ratelimit import RateKey
 from browser_rt.diagnostics.raw import raw_value
 
 ENVELOPE: Final = frozenset(
@@ -64,28 +65,53 @@ def redact(
     return record
 
 
-_RATE_KEY_FIELDS: Final = ("reason", "origin")
+_RATE_KEY_FIELDS: Final = tuple(name for name in ("reason", "origin") if not FIELDS[name].internal)
+_MAX_MEMO_KEYS: Final = 512
+_rate_key_memo: dict[tuple[object, ...], RateKey] = {}
 
 
-def rate_key(
-    event_type: object, fields: Mapping[str, object], mode: Mode
-) -> tuple[str, str | None, str | None]:
+def rate_key(event_type: object, fields: Mapping[str, object], mode: Mode) -> RateKey:
     """The (type, reason, origin) that `redact(...)` of a caller's event would hold, computed
-    from those three fields alone, so that an event the rate limiter drops is never redacted."""
-    kept: dict[str, object] = {}
+    from those three fields alone, so that an event the rate limiter drops is never redacted.
+
+    Events repeat the same few keys, so keys made of plain strings are remembered (bounded).
+    """
+    raw: dict[str, object] = {}
     for raw_name, value in fields.items():
         name = str.__str__(raw_name)
-        if value is None or name not in _RATE_KEY_FIELDS or FIELDS[name].internal:
-            continue
+        if value is not None and name in _RATE_KEY_FIELDS:
+            raw[name] = value
+    reason, origin = raw.get("reason"), raw.get("origin")
+    memo = (
+        (event_type, reason, origin, mode)
+        if type(event_type) is str and _plain_or_none(reason) and _plain_or_none(origin)
+        else None
+    )
+    if memo is not None:
+        known = _rate_key_memo.get(memo)
+        if known is not None:
+            return known
+    kept: dict[str, object] = {}
+    for name, value in raw.items():
         # A value that fails its check is left out (redact lists it in invalid_fields instead).
         with contextlib.suppress(Exception):
             kept[name] = FIELDS[name].reduce(value, mode)
-    reason, origin = kept.get("reason"), kept.get("origin")
-    return (
+    reduced_reason, reduced_origin = kept.get("reason"), kept.get("origin")
+    key = (
         _type(event_type, False, []),
-        reason if isinstance(reason, str) else None,
-        origin if isinstance(origin, str) else None,
+        reduced_reason if isinstance(reduced_reason, str) else None,
+        reduced_origin if isinstance(reduced_origin, str) else None,
     )
+    if memo is not None:
+        if len(_rate_key_memo) >= _MAX_MEMO_KEYS:
+            _rate_key_memo.clear()
+        _rate_key_memo[memo] = key
+    return key
+
+
+def _plain_or_none(value: object) -> bool:
+    """Exactly `str` (no subclass whose methods could change between calls) or None."""
+    return value is None or type(value) is str
 
 
 def _type(event_type: object, internal: bool, invalid: list[str]) -> str:

@@ -18,12 +18,16 @@ class PyodideFetchHost:
     """A FetchHost over a JS object with `perform(request, body)` and `abort(request_id)`."""
 
     def __init__(self, bridge: Any) -> None:
-        self._bridge = bridge
-
-    async def fetch(self, request: HostRequest) -> Response:
+        import js
         from pyodide.ffi import to_js
 
-        payload = to_js(
+        self._bridge = bridge
+        self._to_js = to_js
+        # Converting with JS's own Object.fromEntries avoids a call back into Python per request.
+        self._object_from_entries = js.Object.fromEntries
+
+    async def fetch(self, request: HostRequest) -> Response:
+        payload = self._to_js(
             {
                 "request_id": request.request_id,
                 "method": request.method,
@@ -33,9 +37,9 @@ class PyodideFetchHost:
                 "credentials": request.credentials,
                 "timeout_ms": request.timeout_ms,
             },
-            dict_converter=_js_object,
+            dict_converter=self._object_from_entries,
         )
-        body = None if request.body is None else to_js(request.body)
+        body = None if request.body is None else self._to_js(request.body)
         try:
             result = await self._bridge.perform(payload, body)
         except asyncio.CancelledError:
@@ -44,12 +48,6 @@ class PyodideFetchHost:
         except Exception as exc:  # a JS exception crossing the bridge; its text is not trusted
             raise BridgeError(f"bridge call failed ({type(exc).__name__})") from None
         return _to_response(result)
-
-
-def _js_object(entries: Any) -> Any:
-    import js
-
-    return js.Object.fromEntries(entries)
 
 
 def _to_response(result: Any) -> Response:
