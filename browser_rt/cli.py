@@ -15,16 +15,14 @@ def _bundle(args: argparse.Namespace) -> int:
     from browser_rt.tooling.bundle import BundleError, BundleInputs, build_bundle
     from browser_rt.tooling.requirements import RequirementsError
 
-    root: Path = args.project_root
-    inputs = BundleInputs(
-        pyodide_dir=args.pyodide_dir or root / "node_modules" / "pyodide",
-        js_bridge_dir=args.js_bridge or root / "js_bridge",
+    inputs = BundleInputs.for_checkout(
+        args.project_root,
+        pyodide_dir=args.pyodide_dir,
+        js_bridge_dir=args.js_bridge,
         project_wheel=args.wheel,
-        wheel_dist_dir=root / "dist",
-        runtime_pins=root / "requirements" / "pyodide-runtime.txt",
-        test_pins=root / "requirements" / "pyodide-test.txt",
-        cache_dir=args.cache or root / ".cache" / "pyodide-wheels",
+        cache_dir=args.cache,
         include_test_wheels=not args.production,
+        bytecode=not args.sources,
     )
     try:
         build_bundle(inputs, args.out)
@@ -107,6 +105,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--production",
         action="store_true",
         help="leave out the test-only wheels (micropip, pytest, hypothesis, ...)",
+    )
+    bundle.add_argument(
+        "--sources",
+        action="store_true",
+        help="ship browser_rt and idna as sources, not bytecode (slower start; source lines in tracebacks)",
     )
     bundle.set_defaults(handler=_bundle)
 

@@ -17,7 +17,7 @@ test("bundle page loads Pyodide and browser_rt with zero foreign requests", asyn
   );
   const everything = [...requested, ...resourceURLs];
   expect(everything.length).toBeGreaterThan(3);
-  expect(everything.some((url) => /\/pyodide\/browser_rt-[^/]+-py3-none-any\.whl$/.test(url))).toBe(true);
+  expect(everything.some((url) => /\/pyodide\/browser_rt-[^/]+-cp\d+-none-any\.whl$/.test(url))).toBe(true);
   const foreign = everything.filter((url) => !url.startsWith(`${origin}/`) && !url.startsWith("data:") && !url.startsWith("blob:"));
   expect(foreign).toEqual([]);
 });

@@ -9,9 +9,11 @@ stray wheel there is one `micropip.install` away from running.
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 from typing import Any
 
+from browser_rt.gate.bytecode_check import mismatches
 from browser_rt.gate.config import AllowedPackage
 from browser_rt.gate.report import CheckResult
 from browser_rt.tooling.bundle import PYODIDE_CORE_FILES
@@ -20,9 +22,17 @@ from browser_rt.tooling.requirements import PinnedWheel, RequirementsError, norm
 
 
 def check_dependencies(
-    result: CheckResult, bundle: Path, allowed: tuple[AllowedPackage, ...], pin_files: list[Path]
+    result: CheckResult,
+    bundle: Path,
+    allowed: tuple[AllowedPackage, ...],
+    pin_files: list[Path],
+    pinned_wheels: Path | None = None,
 ) -> None:
-    """Every lock entry allowlisted, pinned and hash-true; every file in pyodide/ accounted for."""
+    """Every lock entry allowlisted, pinned and hash-true; every file in pyodide/ accounted for.
+
+    A wheel the bundle ships as bytecode cannot match its pin's sha256; it passes when it is
+    exactly the bytecode of the pinned wheel, found by that sha256 in `pinned_wheels`.
+    """
     pyodide = bundle / "pyodide"
     lock_path = pyodide / "pyodide-lock.json"
     try:
@@ -69,7 +79,12 @@ def check_dependencies(
             pin = pins.get(name)
             if pin is None:
                 result.fail("not_pinned", "no hash-pinned requirement line for it", name)
-            elif (pin.version, pin.sha256) != (entry.get("version"), actual):
+            elif pin.version != entry.get("version") or (
+                pin.sha256 != actual
+                and not (
+                    _is_bytecode_build(path) and _bytecode_of_pin(result, path, pin, pinned_wheels, name)
+                )
+            ):
                 result.fail(
                     "pin_mismatch",
                     f"pinned {pin.version} {pin.sha256[:16]}..., shipped "
@@ -96,3 +111,44 @@ def check_dependencies(
             result.fail("runtime_package_missing", "needed at run time but not in the bundle", rule.name)
     result.details["packages"] = rows
     result.details["summary"] = f"{len(rows)} packages in the lock"
+
+
+def _bytecode_of_pin(
+    result: CheckResult, shipped: Path, pin: PinnedWheel, pinned_wheels: Path | None, name: str
+) -> bool:
+    """True when `shipped` is the bytecode build of the pinned wheel; findings say why not."""
+    source = _find_pinned(pin, pinned_wheels)
+    if source is None:
+        where = "no folder of pinned wheels was given" if pinned_wheels is None else f"not in {pinned_wheels}"
+        result.fail("pinned_source_missing", f"checking {shipped.name} needs the pinned wheel: {where}", name)
+        return False
+    try:
+        problems = mismatches(_payload(shipped), _payload(source))
+    except (OSError, zipfile.BadZipFile) as exc:
+        result.fail("wheel_unreadable", f"{shipped.name}: {exc}", name)
+        return False
+    for problem in problems:
+        result.fail("bytecode_mismatch", f"{shipped.name} against {source.name}: {problem}", name)
+    return not problems
+
+
+def _is_bytecode_build(wheel: Path) -> bool:
+    """`name-version-cp314-none-any.whl`: the interpreter tag says the wheel holds bytecode."""
+    parts = wheel.name.removesuffix(".whl").split("-")
+    return len(parts) >= 5 and parts[-3].startswith("cp") and parts[-2:] == ["none", "any"]
+
+
+def _find_pinned(pin: PinnedWheel, folder: Path | None) -> Path | None:
+    if folder is None or not folder.is_dir():
+        return None
+    return next((p for p in sorted(folder.glob("*.whl")) if sha256_file(p) == pin.sha256), None)
+
+
+def _payload(wheel: Path) -> dict[str, bytes]:
+    """A wheel's files, less the two that a bytecode build rewrites (its tag and its RECORD)."""
+    with zipfile.ZipFile(wheel) as archive:
+        return {
+            name: archive.read(name)
+            for name in archive.namelist()
+            if not name.endswith(("/", ".dist-info/RECORD", ".dist-info/WHEEL"))
+        }

@@ -32,6 +32,7 @@ from browser_rt.gate.report import (
 from browser_rt.gate.runners import Toolchain
 from browser_rt.gate.scenarios import check_scenarios
 from browser_rt.gate.testids import RUNTIMES
+from browser_rt.tooling.bundle import WHEEL_CACHE
 
 
 class GateUsageError(ValueError):
@@ -151,7 +152,7 @@ def _run_check(
         check_bounds(result, config.bounds, measure_python(), js)
     elif result.id == "dependencies":
         pins = [options.root / p for p in config.pin_files]
-        check_dependencies(result, options.bundle, config.packages, pins)
+        check_dependencies(result, options.bundle, config.packages, pins, options.root / WHEEL_CACHE)
     elif result.id == "integrity":
         check_integrity(result, options.bundle, options.root, options.root / config.manifest)
     elif result.id == "redaction":

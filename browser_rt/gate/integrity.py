@@ -15,6 +15,7 @@ import json
 import zipfile
 from pathlib import Path
 
+from browser_rt.gate.bytecode_check import mismatches
 from browser_rt.gate.report import CheckResult
 from browser_rt.tooling.bundle import JS_BRIDGE_SUFFIXES, MANIFEST_NAME
 from browser_rt.tooling.hashing import sha256_file
@@ -120,10 +121,11 @@ def _check_js_bridge(result: CheckResult, bundle: Path, root: Path) -> None:
 
 
 def _check_wheel(result: CheckResult, wheel: Path, root: Path) -> None:
-    """The wheel's browser_rt/ files are exactly the repository's, byte for byte."""
+    """The wheel's browser_rt/ files are exactly the repository's: byte for byte, or as
+    hash-based bytecode of the very same source (see `bytecode_check`)."""
     package = root / "browser_rt"
     source = {
-        p.relative_to(root).as_posix()
+        p.relative_to(root).as_posix(): p.read_bytes()
         for p in package.rglob("*")
         if p.is_file() and not _IGNORED_PARTS & set(p.parts) and p.suffix != ".pyc"
     }
@@ -137,14 +139,9 @@ def _check_wheel(result: CheckResult, wheel: Path, root: Path) -> None:
     except (OSError, zipfile.BadZipFile) as exc:
         result.fail("wheel_unreadable", f"{wheel.name}: {exc}")
         return
-    subject = f"pyodide/{wheel.name}"
-    for name in sorted(set(members) | source):
-        if name not in members:
-            result.fail("wheel_stale", f"{name} is in the tree but not in the wheel (rebuild it)", subject)
-        elif name not in source:
-            result.fail("wheel_stale", f"{name} is in the wheel but not in the tree (rebuild it)", subject)
-        elif members[name] != (root / name).read_bytes():
-            result.fail("wheel_stale", f"{name} differs from the tree (rebuild it)", subject)
+    for message in mismatches(members, source):
+        detail = message.replace("the source", "the tree")
+        result.fail("wheel_stale", f"{detail} (rebuild it)", f"pyodide/{wheel.name}")
 
 
 def write_manifest(bundle: Path, root: Path, manifest_path: Path) -> CheckResult:

@@ -16,6 +16,7 @@ import shutil
 import sys
 import tempfile
 import time
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -26,12 +27,13 @@ from browser_rt.gate.config import GateConfigError, MappedTest, Scenario, load_c
 from browser_rt.gate.deps import check_dependencies
 from browser_rt.gate.engine import GateOptions, run_gate
 from browser_rt.gate.fuzz import check_fuzz
-from browser_rt.gate.integrity import check_integrity, current_manifest
+from browser_rt.gate.integrity import check_integrity, check_provenance, current_manifest
 from browser_rt.gate.redaction import check_redaction
 from browser_rt.gate.report import REPORT_NAME, CheckResult, EventLog
 from browser_rt.gate.runners import Toolchain
 from browser_rt.gate.scenarios import check_scenarios
 from browser_rt.gate.testids import parse_test_id
+from browser_rt.tooling.bundle import WHEEL_CACHE
 from browser_rt.tooling.hashing import sha256_file
 
 SELFTEST_NAME = "security_gate_selftest.json"
@@ -522,7 +524,7 @@ def _dependency_trials(lab: Lab) -> None:
     pins = [lab.options.root / p for p in config.pin_files]
 
     def check(bundle: Path, result: CheckResult) -> None:
-        check_dependencies(result, bundle, config.packages, pins)
+        check_dependencies(result, bundle, config.packages, pins, lab.options.root / WHEEL_CACHE)
 
     def clean(result: CheckResult) -> None:
         check(_clone_bundle(lab, "deps-clean"), result)
@@ -563,11 +565,38 @@ def _dependency_trials(lab: Lab) -> None:
         path.write_text(json.dumps(lock), encoding="utf-8")
         check(bundle, result)
 
+    def bytecode_tampered(result: CheckResult) -> None:
+        bundle = _clone_bundle(lab, "deps-bytecode")
+        path, lock = _lock(bundle)
+        wheel = bundle / "pyodide" / lock["packages"]["idna"]["file_name"]
+        _break_first_pyc(wheel)
+        lock["packages"]["idna"]["sha256"] = sha256_file(wheel)
+        path.write_text(json.dumps(lock), encoding="utf-8")
+        check(bundle, result)
+
     lab.trial("the built bundle", "dependencies", "", clean, control=True)
     lab.trial("idna wheel changed by one byte", "dependencies", "hash_mismatch", wheel_changed)
     lab.trial("'requests' added to the lock", "dependencies", "package_not_allowed", extra_package)
     lab.trial("an unlisted wheel in pyodide/", "dependencies", "unlisted_file", stray_wheel)
     lab.trial("the lock's sha256 for idna edited", "dependencies", "hash_mismatch", lock_hash)
+    lab.trial(
+        "idna bytecode that is not of the pinned wheel",
+        "dependencies",
+        "bytecode_mismatch",
+        bytecode_tampered,
+    )
+
+
+def _break_first_pyc(wheel: Path) -> None:
+    """Rewrite the wheel with its first `.pyc` claiming another source (a zeroed source hash)."""
+    with zipfile.ZipFile(wheel) as archive:
+        members = [(info, archive.read(info)) for info in archive.infolist()]
+    target = next((info.filename for info, _ in members if info.filename.endswith(".pyc")), None)
+    if target is None:
+        raise SabotageNotApplied(f"{wheel.name} holds no bytecode (a --sources bundle)")
+    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info, data in members:
+            archive.writestr(info, data[:8] + bytes(8) + data[16:] if info.filename == target else data)
 
 
 # -- integrity ------------------------------------------------------------------------------------
@@ -610,10 +639,18 @@ def _integrity_trials(lab: Lab) -> None:
 
         against_fresh_manifest(_clone_bundle(lab, "integrity-manifest"), result, edit)
 
+    def bytecode_not_of_tree(result: CheckResult) -> None:
+        bundle = _clone_bundle(lab, "integrity-bytecode")
+        wheel = next((bundle / "pyodide").glob("browser_rt-*.whl"))
+        _break_first_pyc(wheel)
+        check_provenance(result, bundle, root)
+
     lab.trial("the built bundle against a fresh manifest", "integrity", "", clean, control=True)
     lab.trial("fetch_bridge.mjs changed after the build", "integrity", "artifact_changed", bridge_changed)
     lab.trial("pyodide-lock.json changed after the build", "integrity", "artifact_changed", lock_changed)
+
     lab.trial("a manifest that pins another wheel", "integrity", "artifact_changed", manifest_wheel)
+    lab.trial("browser_rt bytecode that is not of the tree", "integrity", "wheel_stale", bytecode_not_of_tree)
 
 
 # -- redaction ------------------------------------------------------------------------------------

@@ -10,10 +10,12 @@ import json
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from browser_rt.tooling.bytecode import BytecodeError, compile_bytecode_wheels, wants_bytecode
 from browser_rt.tooling.hashing import sha256_file
 from browser_rt.tooling.requirements import PinnedWheel, normalize_name, read_pins
 
@@ -31,6 +33,8 @@ PYODIDE_CORE_FILES = (
 _TEMPLATES = Path(__file__).parent / "templates"
 JS_BRIDGE_SUFFIXES = (".mjs", ".d.ts", ".json")
 MANIFEST_NAME = "bundle-manifest.json"
+WHEEL_CACHE = Path(".cache") / "pyodide-wheels"
+"""Where a checkout keeps the downloaded, hash-pinned wheels (relative to its root)."""
 PYODIDE_PYTHON_VERSION = "3.14"
 
 
@@ -50,6 +54,24 @@ class BundleInputs:
     test_pins: Path
     cache_dir: Path
     include_test_wheels: bool = True
+    bytecode: bool = True
+    """Ship browser_rt and idna as bytecode compiled by this Pyodide (faster start-up); False
+    ships their sources, for readable tracebacks."""
+
+    @classmethod
+    def for_checkout(cls, root: Path, **overrides: object) -> BundleInputs:
+        """The inputs of a browser_rt checkout at `root`, with any field overridden by name."""
+        defaults: dict[str, object] = {
+            "pyodide_dir": root / "node_modules" / "pyodide",
+            "js_bridge_dir": root / "js_bridge",
+            "project_wheel": None,
+            "wheel_dist_dir": root / "dist",
+            "runtime_pins": root / "requirements" / "pyodide-runtime.txt",
+            "test_pins": root / "requirements" / "pyodide-test.txt",
+            "cache_dir": root / WHEEL_CACHE,
+        }
+        chosen = {**defaults, **{k: v for k, v in overrides.items() if v is not None}}
+        return cls(**chosen)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -85,16 +107,17 @@ def build_bundle(inputs: BundleInputs, out: Path, progress: Progress = print) ->
         _copy_verified(inputs.pyodide_dir / name, pyodide_out / name, report)
     progress(f"[bundle] pyodide core -> {pyodide_out}")
 
-    wheels = [*cached, project_wheel]
-    for wheel in wheels:
+    sources = [*cached, project_wheel]
+    shipped = _with_bytecode(sources, inputs, progress) if inputs.bytecode else {w: w for w in sources}
+    for wheel in shipped.values():
         _copy_verified(wheel, pyodide_out / wheel.name, report)
-    _remove_stale_wheels(pyodide_out, {w.name for w in wheels}, progress)
-    progress(f"[bundle] {len(wheels)} wheels -> {pyodide_out}")
+    _remove_stale_wheels(pyodide_out, {w.name for w in shipped.values()}, progress)
+    progress(f"[bundle] {len(shipped)} wheels -> {pyodide_out}")
 
     report.lock_rewritten = _write_lock(
         inputs.pyodide_dir / "pyodide-lock.json",
         pyodide_out,
-        [pyodide_out / w.name for w in wheels],
+        {source: pyodide_out / wheel.name for source, wheel in shipped.items()},
     )
     progress(f"[bundle] pyodide-lock.json {'rewritten' if report.lock_rewritten else 'unchanged'}")
 
@@ -130,6 +153,22 @@ def _find_project_wheel(inputs: BundleInputs) -> Path:
     if not candidates:
         raise BundleError(f"no browser_rt wheel in {inputs.wheel_dist_dir}: build it with `make wheel`")
     return max(candidates, key=lambda p: p.stat().st_mtime)
+
+
+def _with_bytecode(wheels: list[Path], inputs: BundleInputs, progress: Progress) -> dict[Path, Path]:
+    """Each source wheel and what ships for it: its bytecode twin, or itself."""
+    chosen = [w for w in wheels if wants_bytecode(w)]
+    try:
+        compiled = compile_bytecode_wheels(
+            chosen,
+            pyodide_dir=inputs.pyodide_dir,
+            python_version=PYODIDE_PYTHON_VERSION,
+            cache_dir=inputs.cache_dir.parent / "pyodide-bytecode",
+            progress=progress,
+        )
+    except BytecodeError as exc:
+        raise BundleError(str(exc)) from None
+    return {w: compiled.get(w, w) for w in wheels}
 
 
 def _wheel_filename_matches(path: Path, pin: PinnedWheel) -> bool:
@@ -217,11 +256,14 @@ def _remove_stale_wheels(pyodide_out: Path, keep: set[str], progress: Progress) 
             wheel.unlink()
 
 
-def _write_lock(source_lock: Path, pyodide_out: Path, wheels: list[Path]) -> bool:
+def _write_lock(source_lock: Path, pyodide_out: Path, shipped: dict[Path, Path]) -> bool:
     """Keep only lock entries whose files the bundle ships, then add ours with their hashes.
 
     The npm core lists ~350 packages whose wheels live on a CDN; leaving them in would make
     `loadPackage` reach for the network, so the bundle's lock describes exactly its contents.
+    `shipped` maps each source wheel to the file the bundle ships for it. The entries are made
+    from the source wheels (pyodide-lock accepts no `cp314-none-any` tag), then point at the
+    shipped files by name and sha256.
     """
     try:
         from pyodide_lock import PyodideLockSpec
@@ -233,9 +275,19 @@ def _write_lock(source_lock: Path, pyodide_out: Path, wheels: list[Path]) -> boo
     spec.packages = {
         name: pkg for name, pkg in spec.packages.items() if (pyodide_out / pkg.file_name).is_file()
     }
-    ours = {normalize_name(w.name.split("-")[0]) for w in wheels}
+    ours = {normalize_name(w.name.split("-")[0]): w for w in shipped.values()}
     spec.packages = {n: p for n, p in spec.packages.items() if normalize_name(n) not in ours}
-    spec = add_wheels_to_spec(spec, wheels, base_path=pyodide_out)
+    with tempfile.TemporaryDirectory(prefix="browser-rt-lock-") as scratch:
+        staged = []
+        for source in shipped:
+            staged.append(Path(scratch) / source.name)
+            shutil.copyfile(source, staged[-1])
+        spec = add_wheels_to_spec(spec, staged, base_path=Path(scratch))
+    for name, package in spec.packages.items():
+        wheel = ours.get(normalize_name(name))
+        if wheel is not None:
+            package.file_name = wheel.name
+            package.sha256 = sha256_file(wheel)
     text = json.dumps(spec.to_dict(), indent=1, sort_keys=True) + "\n"
     lock_path = pyodide_out / "pyodide-lock.json"
     if lock_path.is_file() and lock_path.read_text(encoding="utf-8") == text:
