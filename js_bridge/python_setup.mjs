@@ -12,9 +12,9 @@
 export async function bootPython(indexURL, onProgress) {
   onProgress("loading-pyodide", 0.05);
   const { loadPyodide } = await import(new URL("pyodide.mjs", indexURL).href);
-  const pyodide = await loadPyodide({ indexURL: pyodideIndexArgument(indexURL), fullStdLib: false });
+  // Passing the package to loadPyodide lets Pyodide fetch the wheels while it is still booting.
+  const pyodide = await loadPyodide({ indexURL: pyodideIndexArgument(indexURL), fullStdLib: false, packages: ["browser_rt"] });
   onProgress("loading-browser-rt", 0.7);
-  await pyodide.loadPackage(["browser_rt"], { messageCallback: () => {}, errorCallback: () => {} });
   pyodide.runPython("import browser_rt, browser_rt.host.embed, browser_rt.host.pyodide_bridge");
   onProgress("starting-runtime", 0.9);
   return pyodide;

@@ -7,7 +7,6 @@ repository root is a byte-identical copy for readers and tools that do not impor
 from __future__ import annotations
 
 import json
-from importlib import resources
 from typing import Any, Final
 
 SCHEMA_RESOURCE: Final = "browser-rt-event-v1.schema.json"
@@ -15,6 +14,8 @@ SCHEMA_RESOURCE: Final = "browser-rt-event-v1.schema.json"
 
 def event_schema() -> dict[str, Any]:
     """The parsed schema (read from the installed package, so it works in Pyodide too)."""
+    from importlib import resources  # only when asked: the import costs start-up time in Pyodide
+
     text = resources.files("browser_rt.diagnostics").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema

@@ -7,6 +7,7 @@ js_bridge/runtime.mjs (page mode) or js_bridge/worker.mjs (worker mode) builds a
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -83,13 +84,17 @@ def ambient_paths() -> list[str]:
                 break
         if target is not None:
             found.append(f"js.{name}")
-    try:
-        import pyodide.http  # noqa: F401
-    except ImportError:
-        pass
-    else:
+    # Found, not imported: importing pyodide.http costs tens of milliseconds at start-up.
+    if _importable("pyodide.http"):
         found.extend(["pyodide.http.pyfetch", "pyodide.http.pyxhr", "pyodide.http.open_url"])
     # Always there in page mode: the Function constructor (any JsProxy's constructor.constructor)
     # and run_js both evaluate JS, including dynamic import().
     found.extend(["pyodide.code.run_js", "js.Function", "js.import"])
     return found
+
+
+def _importable(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
