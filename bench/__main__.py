@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import browser_rt
-from bench import browser, bytecode, report, summarize, workloads
+from bench import browser, bundles, report, summarize, workloads
 from bench.stats import ROOT, machine_info
 
 BENCHMARKS = ("decision", "bridge", "cold_start", "runtime", "memory")
@@ -97,7 +97,7 @@ class Runner:
     def __init__(self, sizes: Sizes, bundle: Path, work: Path, only: set[str]) -> None:
         self.sizes = sizes
         self.bundle = bundle
-        self.bytecode_dir = work / "bytecode" / "pyodide"
+        self.work = work
         self.only = only
         self.figures: dict[str, Any] = {}
         self.rows: list[dict[str, Any]] = []
@@ -143,18 +143,13 @@ class Runner:
                     "params": {"tasks": s.spawn_tasks, "rounds": s.spawn_rounds_pyodide},
                 }
             )
-        plan = None
-        if self.wanted("cold_start"):
-            plan = bytecode.plan_precompiled(self.bundle / "pyodide", self.bytecode_dir)
-            jobs.append(plan.job)
-
         node: dict[str, Any] = {}
         if jobs:
             log(f"Pyodide in Node: {', '.join(j['workload'] for j in jobs)}")
             try:
                 node = run_node(self.bundle / "pyodide", jobs)
             except Exception as error:
-                for name in ("decision", "runtime", "cold_start"):
+                for name in ("decision", "runtime"):
                     if self.wanted(name):
                         self.errors[name] = f"Pyodide in Node: {error}"
                 log(f"Pyodide in Node FAILED: {error}")
@@ -212,13 +207,6 @@ class Runner:
                 "region whose children yield 10 times each) on the deterministic LabRuntime and, "
                 "as its peer, on asyncio's own loop through `browser_rt.run`."
             )
-        self._bytecode_sizes: dict[str, Any] | None = None
-        if plan is not None and node:
-            try:
-                self._bytecode_sizes = plan.finish()
-            except Exception as error:
-                log(f"bytecode wheels FAILED: {error}")
-                self._bytecode_sizes = None
 
     # -- Chromium ----------------------------------------------------------------------------
 
@@ -228,8 +216,14 @@ class Runner:
         if not wanted:
             return
         mounts = []
-        if self._bytecode_sizes is not None:
-            mounts.append(f"/pyc/pyodide/={self.bytecode_dir}")
+        self._sources_pyodide: Path | None = None
+        if "cold_start" in wanted:
+            try:
+                self._sources_pyodide = bundles.build_sources_variant(ROOT, self.work / "sources")
+                mounts.append(f"/src/pyodide/={self._sources_pyodide}")
+            except Exception as error:
+                self.errors["cold_start"] = f"the --sources bundle could not be built: {error}"
+                log(f"source-wheel bundle FAILED (the cold start runs without it): {error}")
         try:
             with browser.servers(self.bundle, mounts) as srv, browser.chromium() as chrome:
                 self.machine["chromium"] = chrome.version
@@ -268,27 +262,33 @@ class Runner:
             "worker, where fetch is revoked. Chromium opens at most 6 connections per origin, so "
             "at concurrency 16 and 64 requests queue in the browser on both sides alike. Pages "
             "are served cross-origin isolated so `performance.now()` (Python's `perf_counter`) "
-            "ticks in 5 us steps instead of 100 us."
+            "ticks in 5 us steps instead of 100 us. The floor row is JS only: the same worker "
+            "fetches itself or asks the page to, which is what the boundary costs before any "
+            "Python or policy check."
         )
 
     def _cold(self, chrome: Any, srv: browser.Servers) -> None:
         s = self.sizes
         log(f"cold start: {s.cold_samples} samples per variant")
         raw = browser.cold_start(
-            chrome, srv, samples=s.cold_samples, bytecode=self._bytecode_sizes is not None
+            chrome, srv, samples=s.cold_samples, sources=self._sources_pyodide is not None
         )
-        sizes = bytecode.bundle_sizes(self.bundle)
-        if self._bytecode_sizes is not None:
-            sizes["bytecode_wheels"] = self._bytecode_sizes
+        sizes = bundles.bundle_sizes(self.bundle)
+        if self._sources_pyodide is not None:
+            sizes["source_wheel_bytes"] = bundles.bundle_sizes(self._sources_pyodide.parent)[
+                "browser_rt_wheel_bytes"
+            ]
         self.figures["cold_start"] = {"raw": raw, "sizes": sizes, "stages_ms": summarize.cold_stages(raw)}
         self.rows += summarize.cold_rows(raw, sizes)
         self.notes["cold_start"] = (
             "Each sample opens a fresh browser context (empty HTTP and code caches) and times, in "
             "the page, from the call to the first Python result (`1 + 1`). The bare peer imports "
             "pyodide.mjs and calls `loadPyodide()`; createRuntime() also loads the browser_rt "
-            "and idna wheels, imports browser_rt and builds the runtime (and in worker mode "
-            "starts the worker and revokes its network globals). The bytecode variant serves "
-            "browser_rt and idna as wheels of `.pyc` files compiled by the bundle's own Pyodide. "
+            "and idna wheels (passed to `loadPyodide`, so they load while Pyodide boots), "
+            "imports browser_rt and builds the runtime (and in worker mode "
+            "starts the worker and revokes its network globals). The bundle ships browser_rt "
+            "and idna as bytecode compiled by its own Pyodide; the `--sources` variant is the "
+            "same bundle with their source wheels instead, for comparison. "
             "Median stage times are in results.json (`stages_ms`)."
         )
 

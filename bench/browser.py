@@ -155,6 +155,10 @@ def bridge_overhead(
                         samples[name]["chunk_rps"].append(len(out["lat_ms"]) / out["wall_s"])
                 by_concurrency[str(concurrency)] = samples
             results["modes"][mode] = {"peer": PEER_CHOICE[mode], "concurrency": by_concurrency}
+            if mode == "worker":
+                results["route_floor"] = bench.evaluate(
+                    "([u, n, c]) => window.bench.routeFloor(u, n, c)", [url, per_chunk, chunks]
+                )
         finally:
             bench.close()
     return results
@@ -163,7 +167,7 @@ def bridge_overhead(
 # -- cold start ----------------------------------------------------------------------------------
 
 
-def cold_start(browser: Any, srv: Servers, *, samples: int, bytecode: bool) -> dict[str, Any]:
+def cold_start(browser: Any, srv: Servers, *, samples: int, sources: bool) -> dict[str, Any]:
     """Each sample in a fresh browser context (empty HTTP and code caches), variants rotated."""
     policy = _policy(srv)
     variants: dict[str, tuple[str, Any]] = {
@@ -177,10 +181,10 @@ def cold_start(browser: Any, srv: Servers, *, samples: int, bytecode: bool) -> d
             {"indexURL": "/pyodide/", "isolation": "page", "fetchAuthority": policy},
         ),
     }
-    if bytecode:
-        variants["runtime_worker_bytecode"] = (
+    if sources:
+        variants["runtime_worker_sources"] = (
             "window.bench.coldRuntime(arguments_)",
-            {"indexURL": "/pyc/pyodide/", "isolation": "worker", "fetchAuthority": policy},
+            {"indexURL": "/src/pyodide/", "isolation": "worker", "fetchAuthority": policy},
         )
     names = list(variants)
     out: dict[str, Any] = {name: {"ms": [], "stages": []} for name in names}

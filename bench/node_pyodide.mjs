@@ -1,9 +1,9 @@
 // Runs one workload of bench/workloads.py inside Pyodide in Node, from the offline bundle.
 // Usage: node bench/node_pyodide.mjs <bundle/pyodide dir> '<json spec>'
-// The spec is {"jobs": [{"workload": "decision_cost" | "spawn_join" | "precompile", "params": {...}}]};
+// The spec is {"jobs": [{"workload": "decision_cost" | "spawn_join", "params": {...}}]};
 // the jobs run one after another in the same interpreter. Prints one line: BENCH_RESULT <json>,
 // a list with one result per job.
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -24,32 +24,6 @@ await pyodide.loadPackage(["browser_rt"], { messageCallback: () => {}, errorCall
 pyodide.FS.writeFile("/home/pyodide/bench_workloads.py", readFileSync(path.join(here, "workloads.py"), "utf8"));
 const ready = performance.now();
 
-const PRECOMPILE = `
-import base64, hashlib, importlib._bootstrap_external as ext, io, zipfile
-
-def _record_line(name, data):
-    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-    return f"{name},sha256={digest},{len(data)}"
-
-source = zipfile.ZipFile("/tmp/in.whl")
-files = {}
-record_name = None
-for info in source.infolist():
-    data = source.read(info)
-    if info.filename.endswith(".dist-info/RECORD"):
-        record_name = info.filename
-    elif info.filename.endswith(".py"):
-        code = compile(data, info.filename, "exec", dont_inherit=True)
-        files[info.filename + "c"] = bytes(ext._code_to_timestamp_pyc(code, 0, len(data)))
-    else:
-        files[info.filename] = data
-lines = [_record_line(name, data) for name, data in files.items()] + [f"{record_name},,"]
-files[record_name] = ("\\n".join(lines) + "\\n").encode()
-with zipfile.ZipFile("/tmp/out.whl", "w", zipfile.ZIP_DEFLATED) as target:
-    for name, data in files.items():
-        target.writestr(zipfile.ZipInfo(name, (2020, 2, 2, 0, 0, 0)), data, zipfile.ZIP_DEFLATED)
-`;
-
 const programs = {
   decision_cost: `
 import json, bench_workloads as w
@@ -65,17 +39,6 @@ json.dumps(result)`,
 };
 /** @param {{workload: string, params: any}} job */
 async function runJob(job) {
-  if (job.workload === "precompile") {
-    // Rewrite each wheel with bytecode compiled by this Pyodide's own CPython in place of sources.
-    const wheels = [];
-    for (const [input, output] of job.params.wheels) {
-      pyodide.FS.writeFile("/tmp/in.whl", readFileSync(input));
-      pyodide.runPython(PRECOMPILE);
-      writeFileSync(output, pyodide.FS.readFile("/tmp/out.whl"));
-      wheels.push(output);
-    }
-    return { wheels };
-  }
   const program = programs[job.workload];
   if (!program) throw new Error(`unknown workload ${job.workload}`);
   pyodide.globals.set("bench_params", JSON.stringify(job.params ?? {}));

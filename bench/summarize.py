@@ -162,6 +162,20 @@ def bridge_summary(raw: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str,
                     peer_name=name,
                 )
             )
+    floor = raw.get("route_floor")
+    if floor:
+        via, own = median(floor["via_page_ms"]), median(floor["own_ms"])
+        detail["route_floor"] = {"via_page_median_ms": via, "own_median_ms": own, "ratio": ratio(via, own)}
+        rows.append(
+            _row(
+                "bridge",
+                "worker mode's floor, JS only: a GET asked of the page thread vs done in the worker",
+                via,
+                own,
+                "ms",
+                peer_name="fetch in the worker",
+            )
+        )
     return rows, detail
 
 
@@ -193,13 +207,13 @@ def cold_rows(raw: dict[str, Any], sizes: dict[str, Any]) -> list[dict[str, Any]
     labels = {
         "runtime_worker": "createRuntime() worker mode (default)",
         "runtime_page": "createRuntime() page mode",
-        "runtime_worker_bytecode": "createRuntime() worker mode, bytecode wheels",
+        "runtime_worker_sources": "createRuntime() worker mode, source wheels (--sources)",
     }
     for name, label in labels.items():
         if name not in variants:
             continue
         value = median(variants[name]["ms"])
-        checked = name != "runtime_worker_bytecode"
+        checked = name != "runtime_worker_sources"
         paired = paired_ratio(variants[name]["ms"], bare_samples)
         rows.append(
             _row(
@@ -215,23 +229,29 @@ def cold_rows(raw: dict[str, Any], sizes: dict[str, Any]) -> list[dict[str, Any]
             )
         )
     shares = {name: browser_rt_share(data.get("stages", [])) for name, data in variants.items()}
-    source = shares.get("runtime_worker")
+    source = shares.get("runtime_worker_sources")
     for name, label in labels.items():
         if name in shares:
-            compare = name == "runtime_worker_bytecode" and source is not None
+            compare = name == "runtime_worker" and source is not None
             rows.append(
                 _row(
                     "cold_start",
-                    f"{label}: browser_rt's part (load wheels, import, build runtime)",
+                    f"{label}: browser_rt's part once Pyodide is up (import, build the runtime)",
                     shares[name],
                     source if compare else None,
                     "ms",
                     peer_name="source wheels" if compare else "",
                 )
             )
+    source_wheel = sizes.get("source_wheel_bytes")
     rows.append(
         _row(
-            "cold_start", "browser_rt wheel size", float(sizes["browser_rt_wheel_bytes"]) / 1024, None, "KiB"
+            "cold_start",
+            "browser_rt wheel size (bytecode)",
+            float(sizes["browser_rt_wheel_bytes"]) / 1024,
+            None if source_wheel is None else float(source_wheel) / 1024,
+            "KiB",
+            peer_name="source wheel" if source_wheel is not None else "",
         )
     )
     rows.append(_row("cold_start", "bundle size", float(sizes["bundle_bytes"]) / (1 << 20), None, "MiB"))

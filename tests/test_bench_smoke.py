@@ -30,6 +30,12 @@ def test_every_benchmark_runs_at_smoke_size(tmp_path: Path) -> None:
     assert results["errors"] == {}
     assert results["leaks"] == []
     assert set(results["figures"]) == {"decision", "bridge", "cold_start", "runtime", "memory"}
+    assert set(results["figures"]["cold_start"]["raw"]["variants"]) == {
+        "bare_pyodide",
+        "runtime_worker",
+        "runtime_page",
+        "runtime_worker_sources",
+    }
     figures = {row["figure"] for row in results["rows"]}
     assert figures == {"decision", "bridge", "cold_start", "runtime", "memory"}
     assert all(row["subject"] is not None for row in results["rows"])

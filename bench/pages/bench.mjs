@@ -72,6 +72,24 @@ window.bench = {
     else window.peer = window.rt;
     return true;
   },
+  /** The routing floor of worker mode in JS only (bench/pages/route_worker.mjs). */
+  async routeFloor(url, perChunk, chunks) {
+    const worker = new Worker("/bench/route_worker.mjs", { type: "module", name: "route-floor" });
+    try {
+      return await new Promise((resolve, reject) => {
+        worker.onerror = () => reject(new Error("route_worker.mjs failed to load"));
+        worker.onmessage = async ({ data }) => {
+          if (data.type === "done") return resolve(data);
+          const response = await fetch(data.url, { cache: "no-store" });
+          const body = await response.arrayBuffer();
+          worker.postMessage(body, [body]);
+        };
+        worker.postMessage({ url, perChunk, chunks });
+      });
+    } finally {
+      worker.terminate();
+    }
+  },
   /** Run Python in the subject ("rt") or the peer ("peer"). */
   async run(target, code) {
     return plain(await window[target].runPythonAsync(code));
