@@ -12,8 +12,9 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from browser_rt.tooling.bytecode import BytecodeError, compile_bytecode_wheels, wants_bytecode
 from browser_rt.tooling.hashing import sha256_file
@@ -59,19 +60,18 @@ class BundleInputs:
     ships their sources, for readable tracebacks."""
 
     @classmethod
-    def for_checkout(cls, root: Path, **overrides: object) -> BundleInputs:
-        """The inputs of a browser_rt checkout at `root`, with any field overridden by name."""
-        defaults: dict[str, object] = {
-            "pyodide_dir": root / "node_modules" / "pyodide",
-            "js_bridge_dir": root / "js_bridge",
-            "project_wheel": None,
-            "wheel_dist_dir": root / "dist",
-            "runtime_pins": root / "requirements" / "pyodide-runtime.txt",
-            "test_pins": root / "requirements" / "pyodide-test.txt",
-            "cache_dir": root / WHEEL_CACHE,
-        }
-        chosen = {**defaults, **{k: v for k, v in overrides.items() if v is not None}}
-        return cls(**chosen)  # type: ignore[arg-type]
+    def for_checkout(cls, root: Path, **overrides: Any) -> BundleInputs:
+        """The inputs of a browser_rt checkout at `root`; a field given (and not None) wins."""
+        defaults = cls(
+            pyodide_dir=root / "node_modules" / "pyodide",
+            js_bridge_dir=root / "js_bridge",
+            project_wheel=None,
+            wheel_dist_dir=root / "dist",
+            runtime_pins=root / "requirements" / "pyodide-runtime.txt",
+            test_pins=root / "requirements" / "pyodide-test.txt",
+            cache_dir=root / WHEEL_CACHE,
+        )
+        return replace(defaults, **{name: value for name, value in overrides.items() if value is not None})
 
 
 @dataclass
