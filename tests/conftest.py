@@ -7,11 +7,9 @@ must say so with `@pytest.mark.host_only(reason=...)`, which the host turns into
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Generator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -43,18 +41,16 @@ if not IN_PYODIDE:
     # Node's vm context for Pyodide lacks these; the WHATWG differential tests need URL.
     get_global_config().add_node_extra_globals(["URL", "console"])
 
-EXPECTATION_FILE = Path(__file__).parent / "_expected_runtime.json"
-"""Written by the host before tests are copied into Pyodide, so a test there can check which
-runtime (node or chrome) it was meant to run in."""
+EXPECTED_RUNTIME_VARIABLE = "BROWSER_RT_EXPECTED_RUNTIME"
+"""Set inside each Pyodide session by the host (node or chrome), so a test there can check the
+runtime it was meant to run in. An environment variable of that interpreter, not a file beside
+the tests, so runs in two runtimes from one checkout cannot overwrite each other's."""
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "host_only(reason): the test cannot run inside Pyodide; reason says why"
     )
-    if not IN_PYODIDE and getattr(config.option, "run_in_pyodide", False):
-        expected = {"platform": "emscripten", "runtime": str(config.option.runtime)}
-        EXPECTATION_FILE.write_text(json.dumps(expected), encoding="utf-8")
 
 
 @pytest.hookimpl(trylast=True)
@@ -94,6 +90,8 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
         if id(selenium) not in _SESSIONS_WITH_TEST_PACKAGES:
             # Only the project wheel is installed for us; the suite also needs hypothesis.
             selenium.load_package(["hypothesis"])
+            runtime = str(item.pyodide_runtime)  # type: ignore[attr-defined]
+            selenium.run(f"import os\nos.environ[{EXPECTED_RUNTIME_VARIABLE!r}] = {runtime!r}")
             _SESSIONS_WITH_TEST_PACKAGES.add(id(selenium))
         selenium.run("import os\n_browser_rt_home = os.getcwd()\nos.chdir('test_files')")
         try:
