@@ -15,6 +15,8 @@ export async function bootPython(indexURL, onProgress) {
   // Passing the package to loadPyodide lets Pyodide fetch the wheels while it is still booting.
   const pyodide = await loadPyodide({ indexURL: pyodideIndexArgument(indexURL), fullStdLib: false, packages: ["browser_rt"] });
   onProgress("loading-browser-rt", 0.7);
+  // The import below is synchronous: give the page one turn to show the stage before it.
+  await new Promise((resolve) => setTimeout(resolve, 0));
   pyodide.runPython("import browser_rt, browser_rt.host.embed, browser_rt.host.pyodide_bridge");
   onProgress("starting-runtime", 0.9);
   return pyodide;
