@@ -156,8 +156,6 @@ def plots(results: dict[str, Any], out_dir: Path) -> list[Path]:
         fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
         labels, med, p95, thr = [], [], [], []
         for mode, by_c in detail.items():
-            if mode == "route_floor":
-                continue
             for concurrency, d in by_c.items():
                 labels.append(f"{mode}\nc={concurrency}")
                 med.append(d["median_ratio"])

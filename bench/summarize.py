@@ -165,7 +165,6 @@ def bridge_summary(raw: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str,
     floor = raw.get("route_floor")
     if floor:
         via, own = median(floor["via_page_ms"]), median(floor["own_ms"])
-        detail["route_floor"] = {"via_page_median_ms": via, "own_median_ms": own, "ratio": ratio(via, own)}
         rows.append(
             _row(
                 "bridge",

@@ -1,12 +1,6 @@
 // The routing floor of worker mode, in JS only: the same GET, done by this worker itself or
 // asked of the page (which fetches and posts the body back), in chunks that alternate. No
 // Python and no policy: what is left is the cost of sending the work through the page's thread.
-/** @param {number[]} values */
-function medianOf(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[sorted.length >> 1];
-}
-
 self.onmessage = async ({ data }) => {
   const { url, perChunk, chunks } = data;
   /** @type {((value: unknown) => void)[]} */
@@ -30,5 +24,5 @@ self.onmessage = async ({ data }) => {
       viaPage.push(performance.now() - start);
     }
   }
-  self.postMessage({ type: "done", own_ms: own, via_page_ms: viaPage, own_median_ms: medianOf(own) });
+  self.postMessage({ type: "done", own_ms: own, via_page_ms: viaPage });
 };

@@ -123,12 +123,12 @@ def _bytecode_of_pin(
         result.fail("pinned_source_missing", f"checking {shipped.name} needs the pinned wheel: {where}", name)
         return False
     try:
-        problems = mismatches(_payload(shipped), _payload(source))
+        problems = mismatches(_payload(shipped), _payload(source), against=source.name)
     except (OSError, zipfile.BadZipFile) as exc:
         result.fail("wheel_unreadable", f"{shipped.name}: {exc}", name)
         return False
     for problem in problems:
-        result.fail("bytecode_mismatch", f"{shipped.name} against {source.name}: {problem}", name)
+        result.fail("bytecode_mismatch", f"{shipped.name}: {problem}", name)
     return not problems
 
 

@@ -139,9 +139,8 @@ def _check_wheel(result: CheckResult, wheel: Path, root: Path) -> None:
     except (OSError, zipfile.BadZipFile) as exc:
         result.fail("wheel_unreadable", f"{wheel.name}: {exc}")
         return
-    for message in mismatches(members, source):
-        detail = message.replace("the source", "the tree")
-        result.fail("wheel_stale", f"{detail} (rebuild it)", f"pyodide/{wheel.name}")
+    for message in mismatches(members, source, against="the tree"):
+        result.fail("wheel_stale", f"{message} (rebuild it)", f"pyodide/{wheel.name}")
 
 
 def write_manifest(bundle: Path, root: Path, manifest_path: Path) -> CheckResult:

@@ -21,7 +21,9 @@ import zipfile
 
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 """The earliest date a zip can hold; every member gets it."""
-UNCHECKED_HASH_PYC = 0b01
+HASH_BASED_PYC = 0b01
+"""PEP 552 flag: the `.pyc` records its source's hash. The "checked" bit (0b10) stays clear, so
+an import never re-hashes a source (there is none beside it)."""
 
 
 def python_tag() -> str:
@@ -65,7 +67,7 @@ def compile_wheel(source_path: str, target_path: str, site_packages: str) -> Non
 def _pyc(source: bytes, filename: str) -> bytes:
     """PEP 552 layout: magic, flags (0b01: hash-based, unchecked), source hash, marshalled code."""
     code = compile(source, filename, "exec", dont_inherit=True, optimize=0)
-    flags = UNCHECKED_HASH_PYC.to_bytes(4, "little")
+    flags = HASH_BASED_PYC.to_bytes(4, "little")
     return importlib.util.MAGIC_NUMBER + flags + importlib.util.source_hash(source) + marshal.dumps(code)
 
 
