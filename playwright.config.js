@@ -1,6 +1,8 @@
 // @ts-check
 // End-to-end tests in Debian's Chromium; Playwright never downloads a browser here.
 const { defineConfig } = require("@playwright/test");
+// The flags every suite starts Chromium with (pytest-pyodide's and the bench's too).
+const { flags: CHROMIUM_FLAGS } = require("./tests/chromium-flags.json");
 
 const PORT = Number(process.env.BROWSER_RT_E2E_PORT ?? 8765);
 
@@ -18,15 +20,7 @@ module.exports = defineConfig({
     launchOptions: {
       executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
       headless: true,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-quic",
-      ],
+      args: CHROMIUM_FLAGS,
     },
   },
   webServer: [

@@ -1,6 +1,6 @@
 """The Chromium benchmarks: bridge overhead, cold start and memory, driven with Playwright.
 
-Chromium is Debian's /usr/bin/chromium, launched with the flags of playwright.config.js. The
+Chromium is Debian's /usr/bin/chromium, launched with tests/chromium-flags.json like every suite. The
 pages come from bench/pages through a static server in a child process (bench.servers), which
 also runs the loopback API server every request goes to.
 """
@@ -21,16 +21,8 @@ from typing import Any
 from bench.stats import ROOT, median
 
 CHROMIUM = "/usr/bin/chromium"
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-]
-"""The same flags as playwright.config.js."""
+LAUNCH_ARGS: list[str] = json.loads((ROOT / "tests" / "chromium-flags.json").read_text("utf-8"))["flags"]
+"""The flags every suite starts Chromium with."""
 
 INPAGE = (Path(__file__).parent / "inpage.py").read_text(encoding="utf-8")
 PAGES = Path(__file__).parent / "pages"

@@ -41,6 +41,26 @@ if not IN_PYODIDE:
     # Node's vm context for Pyodide lacks these; the WHATWG differential tests need URL.
     get_global_config().add_node_extra_globals(["URL", "console"])
 
+    import chromium_setup
+
+    chromium_setup.configure_pytest_pyodide()
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(
+        item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, None]:
+        """A crashed tab's report also carries the browser's own log, which says why."""
+        outcome = yield
+        report = outcome.get_result()
+        if report.failed and "tab crashed" in str(report.longrepr):
+            evidence = chromium_setup.crash_evidence()
+            report.sections.append(("Chromium's log", evidence or f"(empty: {chromium_setup.log_path()})"))
+
+    def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+        if exitstatus == 0:
+            chromium_setup.forget_log()
+
+
 EXPECTED_RUNTIME_VARIABLE = "BROWSER_RT_EXPECTED_RUNTIME"
 """Set inside each Pyodide session by the host (node or chrome), so a test there can check the
 runtime it was meant to run in. An environment variable of that interpreter, not a file beside
