@@ -45,17 +45,6 @@ if not IN_PYODIDE:
 
     chromium_setup.configure_pytest_pyodide()
 
-    @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_makereport(
-        item: pytest.Item, call: pytest.CallInfo[None]
-    ) -> Generator[None, pytest.TestReport, None]:
-        """A crashed tab's report also carries the browser's own log, which says why."""
-        outcome = yield
-        report = outcome.get_result()
-        if report.failed and "tab crashed" in str(report.longrepr):
-            evidence = chromium_setup.crash_evidence()
-            report.sections.append(("Chromium's log", evidence or f"(empty: {chromium_setup.log_path()})"))
-
     def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         if exitstatus == 0:
             chromium_setup.forget_log()
@@ -152,14 +141,18 @@ def _require_ran(item: pytest.Item, junit_xml: str) -> None:
                 pytest.fail(f"{item.nodeid}: {kind} inside Pyodide: {why.strip()[:2000]}", pytrace=False)
 
 
-if IN_PYODIDE:
-
-    @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_makereport(
-        item: pytest.Item, call: pytest.CallInfo[None]
-    ) -> Generator[None, pytest.TestReport, None]:
-        outcome = yield
-        report = outcome.get_result()
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, None]:
+    """Inside Pyodide a skip is a failure (the host would count it as passed); on the host, a
+    crashed tab's report also carries the browser's own log, which says why it crashed."""
+    outcome = yield
+    report = outcome.get_result()
+    if IN_PYODIDE:
         if report.skipped and not hasattr(report, "wasxfail"):
             report.outcome = "failed"
             report.longrepr = f"skipped inside Pyodide (the host would count it as passed): {report.longrepr}"
+    elif report.failed and "tab crashed" in str(report.longrepr):
+        evidence = chromium_setup.crash_evidence()
+        report.sections.append(("Chromium's log", evidence or f"(empty: {chromium_setup.log_path()})"))
