@@ -11,14 +11,23 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 FLAGS_FILE = Path(__file__).with_name("chromium-flags.json")
 LOG_DIR = Path(__file__).resolve().parents[1] / "artifacts" / "chromium"
 DRIVER = Path(__file__).with_name("chromedriver-logged")
 LOG_VARIABLE = "BROWSER_RT_CHROMIUM_LOG"
-LOG_NOISE = ("dbus", "D-Bus", "Floss manager")
-"""Lines every start writes on a machine without D-Bus; they explain nothing."""
+LOG_NOISE = (
+    "dbus",
+    "D-Bus",
+    "Floss manager",
+    "ChromeDriver",
+    "Only local connections",
+    "security-considerations",
+    "DevTools listening",
+)
+"""Lines every start writes (chromedriver's greeting, D-Bus missing here); they explain nothing."""
 
 
 def shared_flags() -> list[str]:
@@ -40,9 +49,13 @@ def configure_pytest_pyodide() -> None:
     ours = shared_flags()
     theirs = [flag for flag in config.get_flags("chrome") if flag not in ours]
     config.set_flags("chrome", [*theirs, *ours])
+    real_driver = shutil.which("chromedriver")
+    if real_driver is None or os.environ.get("SE_CHROMEDRIVER", str(DRIVER)) != str(DRIVER):
+        return  # The caller's own driver, or none: Selenium looks for it and says if it fails.
     LOG_DIR.mkdir(parents=True, exist_ok=True)
-    os.environ[LOG_VARIABLE] = str(log_path())
-    os.environ.setdefault("SE_CHROMEDRIVER", str(DRIVER))
+    os.environ.update(
+        SE_CHROMEDRIVER=str(DRIVER), BROWSER_RT_CHROMEDRIVER=real_driver, **{LOG_VARIABLE: str(log_path())}
+    )
 
 
 def forget_log() -> None:
@@ -51,7 +64,7 @@ def forget_log() -> None:
 
 
 def crash_evidence(max_lines: int = 40) -> str:
-    """The log's last lines (the newest browser's) without D-Bus noise; '' if there are none."""
+    """The log's last lines (the newest browser's) without start-up noise; '' if there are none."""
     try:
         lines = log_path().read_text(encoding="utf-8", errors="replace").splitlines()
     except FileNotFoundError:
