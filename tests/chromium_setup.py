@@ -52,6 +52,8 @@ def configure_pytest_pyodide() -> None:
     real_driver = shutil.which("chromedriver")
     if real_driver is None or os.environ.get("SE_CHROMEDRIVER", str(DRIVER)) != str(DRIVER):
         return  # The caller's own driver, or none: Selenium looks for it and says if it fails.
+    if not os.access(DRIVER, os.X_OK):
+        raise RuntimeError(f"{DRIVER} is missing or not executable")
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     os.environ.update(
         SE_CHROMEDRIVER=str(DRIVER), BROWSER_RT_CHROMEDRIVER=real_driver, **{LOG_VARIABLE: str(log_path())}

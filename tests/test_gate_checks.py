@@ -11,8 +11,10 @@ import ast
 import copy
 import hashlib
 import json
+import os
 import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -39,6 +41,7 @@ from browser_rt.gate.report import EVENTS_NAME, REPORT_NAME, CheckResult, EventL
 from browser_rt.gate.results import read_playwright_json
 from browser_rt.gate.runners import Toolchain, wait_for_free_ports
 from browser_rt.gate.scenarios import check_scenarios
+from browser_rt.gate.selftest import CONFTEST_FILES
 from browser_rt.gate.testids import (
     Kind,
     TestIdError,
@@ -208,6 +211,35 @@ def run_states(tmp_path: Path, tests: list[tuple[str, str]]) -> dict[str, str]:
     result = CheckResult("scenarios", True)
     check_scenarios(result, [scenario], ("host", "js"), tools, EventLog(None))
     return {row["test"].split("::")[1]: row["state"] for row in result.details["scenarios"][0]["tests"]}
+
+
+WRAPPED_DRIVER_TEST = """
+import os, shutil
+
+def test_one():
+    driver = os.environ.get("SE_CHROMEDRIVER")
+    assert shutil.which("chromedriver") is None or os.access(driver, os.X_OK)
+"""
+
+
+def test_the_self_tests_pyodide_project_has_all_that_the_conftest_needs(tmp_path: Path) -> None:
+    """The self-test runs its Pyodide trials in a project holding only CONFTEST_FILES from tests/."""
+    (tmp_path / "tests").mkdir()
+    for name in CONFTEST_FILES:
+        shutil.copy2(ROOT / "tests" / name, tmp_path / "tests" / name)
+    (tmp_path / "tests" / "test_one.py").write_text(WRAPPED_DRIVER_TEST, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "SE_CHROMEDRIVER"}
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert "1 passed" in run.stdout
 
 
 def test_pytest_states_come_from_junit(tmp_path: Path) -> None:

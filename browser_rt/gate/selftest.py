@@ -402,15 +402,20 @@ def test_skips_inside_pyodide():
 """
 
 
+CONFTEST_FILES = ("conftest.py", "chromium_setup.py", "chromium-flags.json", "chromedriver-logged")
+"""tests/conftest.py and what it imports or reads."""
+
+
 def _pyodide_truth_trials(lab: Lab) -> None:
     """A failure or a skip inside Pyodide must reach the gate as such, never as a pass.
 
-    The project is a copy of the repository's tests/conftest.py and pyproject.toml (whose hooks
-    make forwarded tests really run) with three tests of its own, run in Node.
+    The project is a copy of the repository's tests/conftest.py (whose hooks make forwarded tests
+    really run), the files it reads, and pyproject.toml, with three tests of its own, run in Node.
     """
     project = lab.work / "pyodide-project"
     (project / "tests").mkdir(parents=True)
-    shutil.copy2(lab.options.root / "tests" / "conftest.py", project / "tests" / "conftest.py")
+    for name in CONFTEST_FILES:
+        shutil.copy2(lab.options.root / "tests" / name, project / "tests" / name)
     shutil.copy2(lab.options.root / "pyproject.toml", project / "pyproject.toml")
     (project / "tests" / "test_truth.py").write_text(_PYODIDE_PROJECT, encoding="utf-8")
     tests = [f"tests/test_truth.py::test_{name}_inside_pyodide" for name in ("passes", "fails", "skips")]
