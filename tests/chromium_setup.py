@@ -22,9 +22,10 @@ LOG_NOISE = (
     "dbus",
     "D-Bus",
     "Floss manager",
-    "ChromeDriver",
+    "Starting ChromeDriver",
+    "ChromeDriver was started",
     "Only local connections",
-    "security-considerations",
+    "chromedriver.chromium.org/security-considerations",
     "DevTools listening",
 )
 """Lines every start writes (chromedriver's greeting, D-Bus missing here); they explain nothing."""
