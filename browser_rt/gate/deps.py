@@ -16,7 +16,8 @@ from typing import Any
 from browser_rt.gate.bytecode_check import mismatches
 from browser_rt.gate.config import AllowedPackage
 from browser_rt.gate.report import CheckResult
-from browser_rt.tooling.bundle import PYODIDE_CORE_FILES
+from browser_rt.tooling.bundle import PYODIDE_CORE_FILES, cached_wheel
+from browser_rt.tooling.bytecode import is_bytecode_wheel_name
 from browser_rt.tooling.hashing import sha256_file
 from browser_rt.tooling.requirements import PinnedWheel, RequirementsError, normalize_name, read_pins
 
@@ -82,7 +83,8 @@ def check_dependencies(
             elif pin.version != entry.get("version") or (
                 pin.sha256 != actual
                 and not (
-                    _is_bytecode_build(path) and _bytecode_of_pin(result, path, pin, pinned_wheels, name)
+                    is_bytecode_wheel_name(path.name)
+                    and _bytecode_of_pin(result, path, pin, pinned_wheels, name)
                 )
             ):
                 result.fail(
@@ -117,7 +119,7 @@ def _bytecode_of_pin(
     result: CheckResult, shipped: Path, pin: PinnedWheel, pinned_wheels: Path | None, name: str
 ) -> bool:
     """True when `shipped` is the bytecode build of the pinned wheel; findings say why not."""
-    source = _find_pinned(pin, pinned_wheels)
+    source = None if pinned_wheels is None else cached_wheel(pin, pinned_wheels)
     if source is None:
         where = "no folder of pinned wheels was given" if pinned_wheels is None else f"not in {pinned_wheels}"
         result.fail("pinned_source_missing", f"checking {shipped.name} needs the pinned wheel: {where}", name)
@@ -130,18 +132,6 @@ def _bytecode_of_pin(
     for problem in problems:
         result.fail("bytecode_mismatch", f"{shipped.name}: {problem}", name)
     return not problems
-
-
-def _is_bytecode_build(wheel: Path) -> bool:
-    """`name-version-cp314-none-any.whl`: the interpreter tag says the wheel holds bytecode."""
-    parts = wheel.name.removesuffix(".whl").split("-")
-    return len(parts) >= 5 and parts[-3].startswith("cp") and parts[-2:] == ["none", "any"]
-
-
-def _find_pinned(pin: PinnedWheel, folder: Path | None) -> Path | None:
-    if folder is None or not folder.is_dir():
-        return None
-    return next((p for p in sorted(folder.glob("*.whl")) if sha256_file(p) == pin.sha256), None)
 
 
 def _payload(wheel: Path) -> dict[str, bytes]:

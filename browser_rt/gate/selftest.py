@@ -653,7 +653,6 @@ def _integrity_trials(lab: Lab) -> None:
     lab.trial("the built bundle against a fresh manifest", "integrity", "", clean, control=True)
     lab.trial("fetch_bridge.mjs changed after the build", "integrity", "artifact_changed", bridge_changed)
     lab.trial("pyodide-lock.json changed after the build", "integrity", "artifact_changed", lock_changed)
-
     lab.trial("a manifest that pins another wheel", "integrity", "artifact_changed", manifest_wheel)
     lab.trial("browser_rt bytecode that is not of the tree", "integrity", "wheel_stale", bytecode_not_of_tree)
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from browser_rt.tooling.bytecode import BytecodeError, compile_bytecode_wheels, wants_bytecode
 from browser_rt.tooling.hashing import sha256_file
-from browser_rt.tooling.requirements import PinnedWheel, normalize_name, read_pins
+from browser_rt.tooling.requirements import PinnedWheel, normalize_name, read_pins, wheel_distribution
 
 PYODIDE_CORE_FILES = (
     "pyodide.mjs",
@@ -176,31 +176,36 @@ def _wheel_filename_matches(path: Path, pin: PinnedWheel) -> bool:
     return len(stem) >= 2 and normalize_name(stem[0]) == pin.normalized_name and stem[1] == pin.version
 
 
+def cached_wheel(pin: PinnedWheel, cache_dir: Path) -> Path | None:
+    """The wheel in `cache_dir` with the pin's name, version and sha256, if there is one."""
+    return next(
+        (
+            path
+            for path in sorted(cache_dir.glob("*.whl"))
+            if _wheel_filename_matches(path, pin) and sha256_file(path) == pin.sha256
+        ),
+        None,
+    )
+
+
 def _ensure_cached(
     pins: list[PinnedWheel], cache_dir: Path, report: BundleReport, progress: Progress
 ) -> list[Path]:
     """Return one verified wheel per pin, downloading only the ones not cached yet."""
     cache_dir.mkdir(parents=True, exist_ok=True)
-    found: dict[PinnedWheel, Path] = {}
-    for pin in pins:
-        for path in cache_dir.glob("*.whl"):
-            if _wheel_filename_matches(path, pin) and sha256_file(path) == pin.sha256:
-                found[pin] = path
-                break
-    missing = [pin for pin in pins if pin not in found]
+    found = {pin: cached_wheel(pin, cache_dir) for pin in pins}
+    missing = [pin for pin, path in found.items() if path is None]
     if missing:
         progress(f"[bundle] downloading {len(missing)} wheels: {', '.join(p.name for p in missing)}")
         _pip_download(missing, cache_dir)
         report.downloaded.extend(p.name for p in missing)
         for pin in missing:
-            matches = [p for p in cache_dir.glob("*.whl") if _wheel_filename_matches(p, pin)]
-            good = [p for p in matches if sha256_file(p) == pin.sha256]
-            if not good:
+            found[pin] = cached_wheel(pin, cache_dir)
+            if found[pin] is None:
                 raise BundleError(
                     f"{pin.name}=={pin.version}: downloaded wheel does not match the pinned sha256"
                 )
-            found[pin] = good[0]
-    return [found[pin] for pin in pins]
+    return [path for pin in pins if (path := found[pin]) is not None]
 
 
 def _pip_download(pins: Iterable[PinnedWheel], dest: Path) -> None:
@@ -275,7 +280,7 @@ def _write_lock(source_lock: Path, pyodide_out: Path, shipped: dict[Path, Path])
     spec.packages = {
         name: pkg for name, pkg in spec.packages.items() if (pyodide_out / pkg.file_name).is_file()
     }
-    ours = {normalize_name(w.name.split("-")[0]): w for w in shipped.values()}
+    ours = {wheel_distribution(w): w for w in shipped.values()}
     spec.packages = {n: p for n, p in spec.packages.items() if normalize_name(n) not in ours}
     with tempfile.TemporaryDirectory(prefix="browser-rt-lock-") as scratch:
         staged = []

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from browser_rt.tooling.hashing import sha256_file
-from browser_rt.tooling.requirements import normalize_name
+from browser_rt.tooling.requirements import wheel_distribution
 
 BYTECODE_PACKAGES = frozenset({"browser-rt", "idna"})
 """What a runtime imports at start-up; the test-only wheels keep their sources."""
@@ -36,7 +36,7 @@ class BytecodeError(RuntimeError):
 
 def wants_bytecode(wheel: Path) -> bool:
     """True for the wheels a runtime imports at start-up."""
-    return _distribution(wheel) in BYTECODE_PACKAGES
+    return wheel_distribution(wheel) in BYTECODE_PACKAGES
 
 
 def bytecode_wheel_name(source_name: str, python_tag: str) -> str:
@@ -45,6 +45,17 @@ def bytecode_wheel_name(source_name: str, python_tag: str) -> str:
     if len(parts) < 5 or not source_name.endswith(".whl"):
         raise BytecodeError(f"{source_name}: not a wheel file name")
     return "-".join([*parts[:-3], python_tag, "none", "any"]) + ".whl"
+
+
+def is_bytecode_wheel_name(name: str) -> bool:
+    """True for a name `bytecode_wheel_name` makes: an interpreter tag (`cp314`) with `none-any`."""
+    parts = name.removesuffix(".whl").split("-")
+    return (
+        name.endswith(".whl")
+        and len(parts) >= 5
+        and parts[-3].startswith("cp")
+        and parts[-2:] == ["none", "any"]
+    )
 
 
 def compile_bytecode_wheels(
@@ -78,16 +89,12 @@ def compile_bytecode_wheels(
 
 def _prune(cache_dir: Path, keep: set[Path]) -> None:
     """Drop cached builds of the same packages made from older inputs, so the cache stays small."""
-    names = {_distribution(path) for path in keep}
+    names = {wheel_distribution(path) for path in keep}
     for entry in cache_dir.glob("*/*.whl"):
-        if entry not in keep and _distribution(entry) in names:
+        if entry not in keep and wheel_distribution(entry) in names:
             entry.unlink()
             with contextlib.suppress(OSError):
                 entry.parent.rmdir()
-
-
-def _distribution(wheel: Path) -> str:
-    return normalize_name(wheel.name.split("-")[0])
 
 
 def _toolchain_key(pyodide_dir: Path) -> str:

@@ -34,6 +34,11 @@ def normalize_name(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+def wheel_distribution(wheel: Path) -> str:
+    """The normalized distribution name of a wheel file (`idna-3.10-py3-none-any.whl` -> `idna`)."""
+    return normalize_name(wheel.name.split("-")[0])
+
+
 def read_pins(path: Path) -> list[PinnedWheel]:
     """Read one pinned list; every non-comment line must carry exactly one sha256."""
     if not path.is_file():
