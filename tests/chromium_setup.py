@@ -32,7 +32,11 @@ LOG_NOISE = (
 
 
 def shared_flags() -> list[str]:
-    flags = json.loads(FLAGS_FILE.read_text(encoding="utf-8"))["flags"]
+    try:
+        document = json.loads(FLAGS_FILE.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{FLAGS_FILE}: {exc}") from None
+    flags = document.get("flags") if isinstance(document, dict) else None
     if not (isinstance(flags, list) and all(isinstance(flag, str) for flag in flags)):
         raise ValueError(f"{FLAGS_FILE}: 'flags' must be a list of strings")
     return flags
