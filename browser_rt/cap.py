@@ -117,8 +117,14 @@ class Cx:
 
         A checkpoint first (a pending cancellation is delivered, the deadline enforced; the
         task yields while it waits for the host anyway), then `max_fetches` (every call counts,
-        allowed or denied), then the authority and the host; the deadline also bounds the wait
-        for the response. The response body size is charged to `max_bytes` afterwards.
+        allowed or denied), then the authority, then the runtime's request limiter, then the
+        host; the deadline also bounds the wait for a slot and for the response. The response
+        body size is charged to `max_bytes` afterwards.
+
+        The limiter is the runtime's, shared by all its tasks and built from the root
+        authority's `max_concurrent_requests`, `max_queued_requests` and
+        `max_requests_per_minute`: lower values in a narrowed authority are not applied per task.
+        Past a limit the request is denied at once with `FetchDenied` (reason `rate_limited`).
         """
         self._check_deadline()
         if _cancel_pending():
@@ -142,6 +148,7 @@ class Cx:
             credentials=credentials,
             timeout=timeout,
             context={"region": event_id(state.region), "task": event_id(state.name)},
+            limiter=services.request_limiter,
         )
         if meter is None:
             return await call

@@ -20,13 +20,18 @@ export declare const DenyReason: Readonly<{
   BODY_TOO_LARGE: "body_too_large";
   /** Given only by the fetch bridge's re-check (Python's origin differs from the browser's). */
   ORIGIN_MISMATCH: "origin_mismatch";
+  /** Given only by the request limiters (the bridge's, and Python's mirror), never by `authorize`. */
+  RATE_LIMITED: "rate_limited";
 }>;
 
 /** Any deny reason string. */
 export type DenyReasonValue = (typeof DenyReason)[keyof typeof DenyReason];
 
-/** The reasons `FetchAuthority.authorize` can give (`origin_mismatch` is the bridge's own). */
-export type AuthorizeDenyReason = Exclude<DenyReasonValue, "origin_mismatch">;
+/**
+ * The reasons `FetchAuthority.authorize` can give (`origin_mismatch` is the bridge's re-check's,
+ * `rate_limited` the request limiters'; `authorize` is stateless and gives neither).
+ */
+export type AuthorizeDenyReason = Exclude<DenyReasonValue, "origin_mismatch" | "rate_limited">;
 
 /** A policy could not be loaded or narrowed; the message names the offending entry. */
 export declare class PolicyError extends Error {
@@ -44,7 +49,7 @@ export interface FetchPolicy {
   methods?: readonly string[];
   /** The most a request may ask for; default `"omit"`. */
   credentials?: CredentialsMode;
-  /** Request headers, duplicates counted; 1..64, default 16. */
+  /** Request headers, duplicates counted; 0..64, default 16. */
   max_header_count?: number;
   /** Request body bytes (strings as UTF-8); 0..16,777,216, default 1 MiB. */
   max_request_body_bytes?: number;
@@ -54,6 +59,12 @@ export interface FetchPolicy {
   redirect?: RedirectMode;
   /** Total time, applied by the bridge; 1..300,000, default 30,000. */
   timeout_ms?: number;
+  /** Requests in flight at once, per runtime; 1..64, default 4 (below browsers' 6 per host). */
+  max_concurrent_requests?: number;
+  /** Requests waiting for a free slot, per runtime; 0..10,000, default 64. Past it: `rate_limited`. */
+  max_queued_requests?: number;
+  /** Token bucket of this capacity, refilled at this many per 60 s, per runtime; 1..60,000, default 600. */
+  max_requests_per_minute?: number;
   /** Absolute http(s) origin that relative request URLs resolve against. */
   base?: string | null;
 }
@@ -68,6 +79,9 @@ export interface CanonicalFetchPolicy {
   max_response_body_bytes: number;
   redirect: RedirectMode;
   timeout_ms: number;
+  max_concurrent_requests: number;
+  max_queued_requests: number;
+  max_requests_per_minute: number;
   base: string | null;
 }
 
@@ -98,6 +112,9 @@ export interface NarrowSettings {
   max_request_body_bytes?: number;
   max_response_body_bytes?: number;
   timeout_ms?: number;
+  max_concurrent_requests?: number;
+  max_queued_requests?: number;
+  max_requests_per_minute?: number;
 }
 
 /** An immutable, default-deny grant to reach the network. The instance is deeply frozen. */
@@ -118,6 +135,12 @@ export declare class FetchAuthority {
   readonly max_response_body_bytes: number;
   readonly redirect: RedirectMode;
   readonly timeout_ms: number;
+  /** Requests in flight at once, per runtime (enforced by the bridge). */
+  readonly max_concurrent_requests: number;
+  /** Requests waiting for a free slot, per runtime; past it a request is denied `rate_limited`. */
+  readonly max_queued_requests: number;
+  /** Token bucket capacity, refilled at this many per 60 s, per runtime. */
+  readonly max_requests_per_minute: number;
   /** Canonical base origin, or null. */
   readonly base: string | null;
 

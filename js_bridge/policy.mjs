@@ -26,6 +26,7 @@
  *   HEADER_COUNT_EXCEEDED: "header_count_exceeded", INVALID_HEADER: "invalid_header",
  *   FORBIDDEN_HEADER: "forbidden_header", BODY_NOT_ALLOWED: "body_not_allowed",
  *   BODY_TOO_LARGE: "body_too_large", ORIGIN_MISMATCH: "origin_mismatch",
+ *   RATE_LIMITED: "rate_limited",
  * }>}
  */
 export const DenyReason = Object.freeze({
@@ -45,6 +46,11 @@ export const DenyReason = Object.freeze({
   BODY_TOO_LARGE: "body_too_large",
   /** Given only by the fetch bridge's re-check (Python's origin differs from the browser's); never by `authorize`. */
   ORIGIN_MISMATCH: "origin_mismatch",
+  /**
+   * Given only by the request limiters (the bridge's, and Python's mirror), never by `authorize`:
+   * a per-runtime rate or concurrency limit is reached. `authorize` is stateless; counting is not.
+   */
+  RATE_LIMITED: "rate_limited",
 });
 
 /** A policy could not be loaded or narrowed; the message names the offending entry. */
@@ -80,6 +86,10 @@ const LIMITS = new Map([
   ["max_request_body_bytes", { fallback: 1 << 20, low: 0, high: 16 << 20 }],
   ["max_response_body_bytes", { fallback: 10 << 20, low: 1, high: 256 << 20 }],
   ["timeout_ms", { fallback: 30_000, low: 1, high: 300_000 }],
+  // Per runtime. Below browsers' six connections per host, so the page's own requests find one free.
+  ["max_concurrent_requests", { fallback: 4, low: 1, high: 64 }],
+  ["max_queued_requests", { fallback: 64, low: 0, high: 10_000 }],
+  ["max_requests_per_minute", { fallback: 600, low: 1, high: 60_000 }],
 ]);
 const POLICY_KEYS = new Set(["origins", "methods", "credentials", "redirect", "base", ...LIMITS.keys()]);
 
@@ -1150,11 +1160,12 @@ function loadBase(value) {
  *   credentials: string, redirect: string, base: BaseOrigin | null,
  *   max_header_count: number, max_request_body_bytes: number,
  *   max_response_body_bytes: number, timeout_ms: number,
+ *   max_concurrent_requests: number, max_queued_requests: number, max_requests_per_minute: number,
  * }} AuthorityState
  */
 
 /**
- * @typedef {Exclude<(typeof DenyReason)[keyof typeof DenyReason], "origin_mismatch">} AuthorizeDenyReason
+ * @typedef {Exclude<(typeof DenyReason)[keyof typeof DenyReason], "origin_mismatch" | "rate_limited">} AuthorizeDenyReason
  * @typedef {{ allowed: boolean, reason: AuthorizeDenyReason | null, origin: string | null }} Decision
  */
 
@@ -1291,6 +1302,12 @@ export class FetchAuthority {
     this.redirect = /** @type {"error" | "follow"} */ (state.redirect);
     /** @readonly @type {number} */
     this.timeout_ms = state.timeout_ms;
+    /** Requests in flight at once, per runtime (enforced by the bridge). @readonly @type {number} */
+    this.max_concurrent_requests = state.max_concurrent_requests;
+    /** Requests waiting for a free slot, per runtime; past it a request is denied. @readonly @type {number} */
+    this.max_queued_requests = state.max_queued_requests;
+    /** Token bucket capacity, refilled at this many per 60 s, per runtime. @readonly @type {number} */
+    this.max_requests_per_minute = state.max_requests_per_minute;
     /** The canonical origin relative request URLs resolve against, or null. @readonly @type {string | null} */
     this.base = state.base === null ? null : state.base.origin;
     Object.freeze(this);
@@ -1315,7 +1332,10 @@ export class FetchAuthority {
     return loadPolicy(document);
   }
 
-  /** An authority that grants nothing: every request is denied. */
+  /**
+   * An authority that grants nothing: every request is denied. No headers, no body, and the
+   * smallest request limits a policy may set (one in flight, none waiting, one a minute).
+   */
   static denyAll() {
     return new FetchAuthority(CONSTRUCTION_TOKEN, {
       exact: new Set(),
@@ -1328,6 +1348,9 @@ export class FetchAuthority {
       max_request_body_bytes: 0,
       max_response_body_bytes: /** @type {Limit} */ (LIMITS.get("max_response_body_bytes")).fallback,
       timeout_ms: /** @type {Limit} */ (LIMITS.get("timeout_ms")).fallback,
+      max_concurrent_requests: /** @type {Limit} */ (LIMITS.get("max_concurrent_requests")).low,
+      max_queued_requests: /** @type {Limit} */ (LIMITS.get("max_queued_requests")).low,
+      max_requests_per_minute: /** @type {Limit} */ (LIMITS.get("max_requests_per_minute")).low,
     });
   }
 
@@ -1435,7 +1458,9 @@ export class FetchAuthority {
    * @param {{ origins?: readonly string[], methods?: readonly string[],
    *           credentials?: "omit" | "same-origin" | "include", redirect?: "error" | "follow",
    *           max_header_count?: number, max_request_body_bytes?: number,
-   *           max_response_body_bytes?: number, timeout_ms?: number }} settings
+   *           max_response_body_bytes?: number, timeout_ms?: number,
+   *           max_concurrent_requests?: number, max_queued_requests?: number,
+   *           max_requests_per_minute?: number }} settings
    * @returns {FetchAuthority}
    * @throws {PolicyError}
    */
@@ -1454,6 +1479,9 @@ export class FetchAuthority {
       max_request_body_bytes: this.max_request_body_bytes,
       max_response_body_bytes: this.max_response_body_bytes,
       timeout_ms: this.timeout_ms,
+      max_concurrent_requests: this.max_concurrent_requests,
+      max_queued_requests: this.max_queued_requests,
+      max_requests_per_minute: this.max_requests_per_minute,
     };
     if (wanted.has("origins") && wanted.get("origins") !== null) {
       const loaded = loadOrigins(wanted.get("origins"));
@@ -1503,7 +1531,8 @@ export class FetchAuthority {
    * (for authorities built by `fromJSON`; `denyAll()`'s zero header count is below the loadable range).
    * @returns {{ origins: string[], methods: string[], credentials: "omit" | "same-origin" | "include",
    *   max_header_count: number, max_request_body_bytes: number, max_response_body_bytes: number,
-   *   redirect: "error" | "follow", timeout_ms: number, base: string | null }}
+   *   redirect: "error" | "follow", timeout_ms: number, max_concurrent_requests: number,
+   *   max_queued_requests: number, max_requests_per_minute: number, base: string | null }}
    */
   toJSON() {
     return {
@@ -1515,6 +1544,9 @@ export class FetchAuthority {
       max_response_body_bytes: this.max_response_body_bytes,
       redirect: this.redirect,
       timeout_ms: this.timeout_ms,
+      max_concurrent_requests: this.max_concurrent_requests,
+      max_queued_requests: this.max_queued_requests,
+      max_requests_per_minute: this.max_requests_per_minute,
       base: this.base,
     };
   }
@@ -1559,6 +1591,9 @@ function loadPolicy(document) {
     max_request_body_bytes: limits.max_request_body_bytes,
     max_response_body_bytes: limits.max_response_body_bytes,
     timeout_ms: limits.timeout_ms,
+    max_concurrent_requests: limits.max_concurrent_requests,
+    max_queued_requests: limits.max_queued_requests,
+    max_requests_per_minute: limits.max_requests_per_minute,
   });
 }
 

@@ -19,7 +19,7 @@ from browser_rt.fetch import FetchTimeout
 from browser_rt.lab import LabOracleError, LabRuntime
 
 API = "https://api.example.com"
-AUTHORITY = FetchAuthority.from_dict({"origins": [API], "timeout_ms": 5_000})
+AUTHORITY = FetchAuthority.from_dict({"origins": [API], "timeout_ms": 5_000, "max_concurrent_requests": 25})
 
 
 async def fail_after(cx: Cx, seconds: float) -> None:

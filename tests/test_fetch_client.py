@@ -18,6 +18,7 @@ from browser_rt.fetch import (
     HTTPStatusError,
     NetworkError,
     RedirectDenied,
+    RequestLimiter,
     Response,
     ResponseTooLarge,
     authorized_fetch,
@@ -163,6 +164,48 @@ def test_events_carry_metadata_and_no_secrets() -> None:
     assert decision["header_count"] == 1
     assert (complete["type"], complete["status"], complete["response_bytes"]) == ("fetch.complete", 200, 12)
     assert secret not in repr(sink.events)
+
+
+def test_a_rate_limited_request_is_denied_like_any_other_and_never_reaches_the_host() -> None:
+    sink = MemorySink()
+    host = RecordingHost()
+    secret = "CANARY-77e0c1d2"
+    limiter = RequestLimiter(
+        max_concurrent_requests=1, max_queued_requests=0, max_requests_per_minute=1, clock=lambda: 0.0
+    )
+    diagnostics = Diagnostics(sinks=[sink])
+    drive(authorized_fetch(AUTHORITY, host, diagnostics, f"{API}/a", limiter=limiter))
+    with pytest.raises(FetchDenied) as caught:
+        drive(
+            authorized_fetch(
+                AUTHORITY,
+                host,
+                diagnostics,
+                f"{API}/b?token={secret}",
+                headers={"Authorization": secret},
+                context={"region": "main", "task": "main"},
+                limiter=limiter,
+            )
+        )
+    assert isinstance(caught.value, PermissionError)
+    assert caught.value.reason == "rate_limited"
+    assert caught.value.decision.origin == API
+    assert [r.url for r in host.requests] == [f"{API}/a"]
+    denied = sink.events[-1]
+    assert (denied["type"], denied["decision"], denied["reason"], denied["origin"]) == (
+        "fetch.decision",
+        "deny",
+        "rate_limited",
+        API,
+    )
+    assert denied["detail"] == "max_requests_per_minute: more than 1 request a minute"
+    assert (denied["severity"], denied["header_count"], denied["region"]) == ("warn", 1, "main")
+    assert [e["type"] for e in sink.events] == ["fetch.decision", "fetch.complete", "fetch.decision"]
+    assert secret not in repr(sink.events) and secret not in str(caught.value)
+    # A policy denial is decided first, and is not counted against the limiter.
+    with pytest.raises(FetchDenied) as off_origin:
+        drive(authorized_fetch(AUTHORITY, host, diagnostics, "https://evil.test/", limiter=limiter))
+    assert off_origin.value.reason == "origin_denied"
 
 
 def test_cancelling_the_task_propagates_and_is_reported() -> None:

@@ -110,12 +110,15 @@ REASON_EXAMPLES: dict[DenyReason, FetchRequest | object] = {
 }
 
 
-PYTHON_REASONS = [r for r in DenyReason if r is not DenyReason.ORIGIN_MISMATCH]
+NOT_FROM_AUTHORIZE = {DenyReason.ORIGIN_MISMATCH, DenyReason.RATE_LIMITED}
+PYTHON_REASONS = [r for r in DenyReason if r not in NOT_FROM_AUTHORIZE]
 
 
 def test_every_reason_has_an_example() -> None:
-    # origin_mismatch comes only from the JS bridge's re-check, never from Python.
+    # origin_mismatch comes only from the JS bridge's re-check, rate_limited only from the
+    # request limiters (browser_rt.fetch.limits and the bridge's); authorize gives neither.
     assert set(REASON_EXAMPLES) == set(PYTHON_REASONS)
+    assert DenyReason.RATE_LIMITED == "rate_limited"
 
 
 @pytest.mark.parametrize("reason", PYTHON_REASONS, ids=[r.value for r in PYTHON_REASONS])
@@ -208,6 +211,16 @@ def test_to_dict_round_trips() -> None:
         ({"max_header_count": True}, r"^max_header_count: must be an integer, got bool"),
         ({"timeout_ms": 1.5}, r"^timeout_ms: must be an integer, got float"),
         ({"max_response_body_bytes": 0}, r"^max_response_body_bytes: 0 is outside"),
+        ({"max_concurrent_requests": 0}, r"^max_concurrent_requests: 0 is outside 1\.\.64$"),
+        ({"max_concurrent_requests": 65}, r"^max_concurrent_requests: 65 is outside 1\.\.64$"),
+        ({"max_concurrent_requests": True}, r"^max_concurrent_requests: must be an integer, got bool$"),
+        ({"max_queued_requests": -1}, r"^max_queued_requests: -1 is outside 0\.\.10000$"),
+        ({"max_queued_requests": 10_001}, r"^max_queued_requests: 10001 is outside 0\.\.10000$"),
+        ({"max_queued_requests": False}, r"^max_queued_requests: must be an integer, got bool$"),
+        ({"max_requests_per_minute": 0}, r"^max_requests_per_minute: 0 is outside 1\.\.60000$"),
+        ({"max_requests_per_minute": 60_001}, r"^max_requests_per_minute: 60001 is outside 1\.\.60000$"),
+        ({"max_requests_per_minute": 1.5}, r"^max_requests_per_minute: must be an integer, got float$"),
+        ({"max_requests_per_minute": None}, r"^max_requests_per_minute: must be an integer, got NoneType$"),
         ({"base": "https://api.example.com/v1/"}, r"^base: path not allowed"),
         ({"base": "https://*.example.com"}, r"^base: must be a single origin"),
         ({"origin": [API]}, r"^policy: unknown key 'origin'$"),
@@ -237,6 +250,86 @@ def test_deny_all_round_trips() -> None:
     denied = FetchAuthority.deny_all()
     assert FetchAuthority.from_dict(denied.to_dict()) == denied
     assert FetchAuthority.from_json(denied.to_json()).max_header_count == 0
+
+
+# -- request rate and concurrency limits -----------------------------------------------------
+
+RATE_KEYS = ("max_concurrent_requests", "max_queued_requests", "max_requests_per_minute")
+
+
+def _rate_limits(authority: FetchAuthority) -> tuple[int, ...]:
+    return tuple(getattr(authority, key) for key in RATE_KEYS)
+
+
+def test_rate_limits_default_and_deny_all_uses_the_smallest() -> None:
+    assert _rate_limits(FetchAuthority.from_dict({})) == (4, 64, 600)
+    assert _rate_limits(grant()) == (4, 64, 600)
+    assert _rate_limits(FetchAuthority.deny_all()) == (1, 0, 1)
+    document = FetchAuthority.deny_all().to_dict()
+    assert tuple(document[key] for key in RATE_KEYS) == (1, 0, 1)
+
+
+@pytest.mark.parametrize(
+    ("key", "low", "high"),
+    [
+        ("max_concurrent_requests", 1, 64),
+        ("max_queued_requests", 0, 10_000),
+        ("max_requests_per_minute", 1, 60_000),
+    ],
+)
+def test_rate_limits_load_at_their_bounds_and_not_beyond(key: str, low: int, high: int) -> None:
+    for value in (low, high):
+        assert getattr(FetchAuthority.from_dict({key: value}), key) == value
+        assert getattr(FetchAuthority.from_json(json.dumps({key: value})), key) == value
+    for value in (low - 1, high + 1):
+        with pytest.raises(PolicyError, match=rf"^{key}: {value} is outside {low}\.\.{high}$"):
+            FetchAuthority.from_dict({key: value})
+    for value, name in ((True, "bool"), (2.0, "float"), ("5", "str"), ([1], "list")):
+        with pytest.raises(PolicyError, match=rf"^{key}: must be an integer, got {name}$"):
+            FetchAuthority.from_dict({key: value})
+    with pytest.raises(PolicyError, match=rf"^{key}: must be an integer, got float$"):
+        FetchAuthority.from_json(f'{{"{key}": {low}.0}}')
+
+
+def test_rate_limits_are_serialized_and_round_trip() -> None:
+    authority = grant(max_concurrent_requests=2, max_queued_requests=0, max_requests_per_minute=60_000)
+    document = authority.to_dict()
+    assert {key: document[key] for key in RATE_KEYS} == {
+        "max_concurrent_requests": 2,
+        "max_queued_requests": 0,
+        "max_requests_per_minute": 60_000,
+    }
+    assert FetchAuthority.from_dict(document) == authority
+    assert FetchAuthority.from_json(authority.to_json()) == authority
+    assert json.loads(authority.to_json())["max_requests_per_minute"] == 60_000
+    assert authority != grant()  # the limits are part of the grant's identity
+
+
+def test_rate_limits_narrow_only_downwards() -> None:
+    parent = grant(max_concurrent_requests=8, max_queued_requests=10, max_requests_per_minute=100)
+    child = parent.narrow(max_concurrent_requests=1, max_queued_requests=0, max_requests_per_minute=99)
+    assert _rate_limits(child) == (1, 0, 99)
+    assert _rate_limits(parent.narrow(methods=["GET"])) == (8, 10, 100)
+    assert _rate_limits(parent.narrow(max_queued_requests=10)) == (8, 10, 100)
+    wider = [
+        ({"max_concurrent_requests": 9}, r"^max_concurrent_requests: 9 is wider than the parent's 8$"),
+        ({"max_queued_requests": 11}, r"^max_queued_requests: 11 is wider than the parent's 10$"),
+        ({"max_requests_per_minute": 101}, r"^max_requests_per_minute: 101 is wider than the parent's 100$"),
+        ({"max_concurrent_requests": 0}, r"^max_concurrent_requests: 0 is outside 1\.\.64$"),
+        ({"max_queued_requests": True}, r"^max_queued_requests: must be an integer, got bool$"),
+    ]
+    for kwargs, message in wider:
+        with pytest.raises(PolicyError, match=message):
+            parent.narrow(**kwargs)
+    with pytest.raises(PolicyError, match=r"^max_concurrent_requests: 2 is wider than the parent's 1$"):
+        FetchAuthority.deny_all().narrow(max_concurrent_requests=2)
+
+
+def test_authorize_never_rate_limits() -> None:
+    """authorize() is stateless: the tightest limits change no decision, however many are made."""
+    tight = grant(max_concurrent_requests=1, max_queued_requests=0, max_requests_per_minute=1)
+    decisions = {tight.authorize(get(f"{API}/{i}")) for i in range(50)}
+    assert decisions == {Decision(True, None, API)}
 
 
 def test_methods_default_to_get_only_when_origins_are_granted() -> None:

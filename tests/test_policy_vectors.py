@@ -6,6 +6,7 @@ import pytest
 from policy_helpers import load_vectors, request_from_vector, whatwg_origins
 
 from browser_rt import FetchAuthority
+from browser_rt.policy.authority import LIMITS
 
 CASES = load_vectors()
 
@@ -32,6 +33,22 @@ def test_vector_file_is_big_and_names_are_unique() -> None:
         "body_not_allowed",
         "body_too_large",
     }
+
+
+RATE_KEYS = ("max_concurrent_requests", "max_queued_requests", "max_requests_per_minute")
+
+
+def test_request_limits_are_set_by_some_vectors() -> None:
+    """So both implementations are shown to load them, not only their defaults; decisions stay."""
+    assert set(RATE_KEYS) <= set(LIMITS)
+    with_rate_limits = [case for case in CASES if set(RATE_KEYS) <= set(case["authority"])]
+    assert len(with_rate_limits) >= 5
+    assert {case["expect"]["allowed"] for case in with_rate_limits} == {True, False}
+    for case in with_rate_limits:
+        authority = FetchAuthority.from_dict(case["authority"])
+        assert {key: getattr(authority, key) for key in RATE_KEYS} == {
+            key: case["authority"][key] for key in RATE_KEYS
+        }
 
 
 def _decide(case: dict) -> dict:

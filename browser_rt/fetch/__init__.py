@@ -1,4 +1,4 @@
-"""cx.fetch's machinery: authorization, the host boundary, errors and the Response type."""
+"""cx.fetch's machinery: authorization, request limits, the host boundary, errors and the Response type."""
 
 from browser_rt.fetch.client import authorized_fetch
 from browser_rt.fetch.errors import (
@@ -13,6 +13,7 @@ from browser_rt.fetch.errors import (
     ResponseTooLarge,
 )
 from browser_rt.fetch.host import FetchHost, HostRequest
+from browser_rt.fetch.limits import RequestLimiter, RequestSlot
 from browser_rt.fetch.response import Headers, Response
 
 __all__ = [
@@ -27,6 +28,8 @@ __all__ = [
     "HostRequest",
     "NetworkError",
     "RedirectDenied",
+    "RequestLimiter",
+    "RequestSlot",
     "Response",
     "ResponseTooLarge",
     "authorized_fetch",

@@ -1,4 +1,4 @@
-"""authorized_fetch: authorize, record the decision, and only then hand the request to a host."""
+"""authorized_fetch: authorize, admit, record the decision, and only then hand the request to a host."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from browser_rt.fetch.errors import FetchDenied, FetchError
 from browser_rt.fetch.host import FetchHost, HostRequest, next_request_id
+from browser_rt.fetch.limits import RequestLimiter, RequestSlot
 from browser_rt.fetch.response import Response
 from browser_rt.policy import Decision, FetchAuthority, FetchRequest
 from browser_rt.policy.methods import normalize_method
@@ -34,10 +35,14 @@ async def authorized_fetch(
     credentials: str | None = None,
     timeout: float | None = None,
     context: Mapping[str, object] | None = None,
+    limiter: RequestLimiter | None = None,
 ) -> Response:
     """Fetch `url` if `authority` allows it; raise FetchDenied before touching `host` if not.
 
-    `timeout` (seconds) can only shorten the policy's `timeout_ms`, never extend it.
+    `timeout` (seconds) can only shorten the policy's `timeout_ms`, never extend it. With a
+    `limiter`, an allowed request must also be admitted by it (after `authorize`, before the
+    host): one past a limit is denied `rate_limited` at once, with the same `fetch.decision`
+    event as any denial; one that must wait for a slot waits before it reaches the host.
     """
     fields = dict(context or {})
     header_pairs = _header_pairs(headers)
@@ -45,31 +50,59 @@ async def authorized_fetch(
         method=method, url=url, headers=header_pairs, credentials=credentials or "omit", body=body
     )
     decision = authority.authorize(request)
-    _emit_decision(diagnostics, decision, request, fields)
-    if not decision.allowed:
-        raise FetchDenied(decision)
-    assert decision.origin is not None
-    host_request = HostRequest(
-        request_id=next_request_id(),
-        method=normalize_method(method),
-        url=url,
-        origin=decision.origin,
-        headers=tuple(header_pairs or ()),
-        body=_body_bytes(body),
-        credentials=request.credentials,
-        redirect=authority.redirect,
-        timeout_ms=_timeout_ms(timeout, authority.timeout_ms),
-        max_response_bytes=authority.max_response_body_bytes,
-    )
+    slot: RequestSlot | None = None
+    if decision.allowed and limiter is not None:
+        try:
+            slot = limiter.admit(decision.origin)
+        except FetchDenied as refused:
+            decision = refused.decision
+    try:
+        _emit_decision(diagnostics, decision, request, fields)
+        if not decision.allowed:
+            raise FetchDenied(decision)
+        assert decision.origin is not None
+        host_request = HostRequest(
+            request_id=next_request_id(),
+            method=normalize_method(method),
+            url=url,
+            origin=decision.origin,
+            headers=tuple(header_pairs or ()),
+            body=_body_bytes(body),
+            credentials=request.credentials,
+            redirect=authority.redirect,
+            timeout_ms=_timeout_ms(timeout, authority.timeout_ms),
+            max_response_bytes=authority.max_response_body_bytes,
+        )
+        return await _perform(host, host_request, slot, diagnostics, request, fields)
+    finally:
+        if slot is not None:
+            slot.release()
+
+
+async def _perform(
+    host: FetchHost,
+    host_request: HostRequest,
+    slot: RequestSlot | None,
+    diagnostics: EventSink | None,
+    request: FetchRequest,
+    fields: Mapping[str, object],
+) -> Response:
+    """Wait for the limiter's slot (if queued), call the host, and report how it ended.
+
+    The wait counts in `duration_ms` (it is what the caller waited); a task cancelled while it
+    waits is reported `aborted` like one cancelled in the host, and nothing was sent.
+    """
     loop = asyncio.get_running_loop()
     started = loop.time()
     common = {
         **fields,
-        "origin": decision.origin,
+        "origin": host_request.origin,
         "method": host_request.method,
         "request_id": host_request.request_id,
     }
     try:
+        if slot is not None:
+            await slot.acquire()
         response = await host.fetch(host_request)
     except FetchError as exc:
         _emit(

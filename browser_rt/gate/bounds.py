@@ -32,12 +32,21 @@ KNOWN_BOUNDS: dict[str, KnownBound] = {
     "policy.max_request_body_bytes": KnownBound("range", ("python", "js")),
     "policy.max_response_body_bytes": KnownBound("range", ("python", "js")),
     "policy.timeout_ms": KnownBound("range", ("python", "js")),
+    "policy.max_concurrent_requests": KnownBound("range", ("python", "js")),
+    "policy.max_queued_requests": KnownBound("range", ("python", "js")),
+    "policy.max_requests_per_minute": KnownBound("range", ("python", "js")),
     "policy.max_json_bytes": KnownBound("value", ("python", "js")),
     "policy.max_origins": KnownBound("value", ("python", "js")),
     "policy.max_method_entries": KnownBound("value", ("python", "js")),
     "request.max_url_length": KnownBound("value", ("python", "js")),
     "runtime.cleanup_seconds": KnownBound("value", ("python",)),
 }
+POLICY_RANGE_LIMITS = tuple(
+    name.removeprefix("policy.")
+    for name, known in KNOWN_BOUNDS.items()
+    if known.shape == "range" and name.startswith("policy.")
+)
+"""The policy's integer settings, measured by the same search in both implementations."""
 _SEARCH_CEILING = 1 << 40
 """Integer limits are searched up to here; size limits use smaller ceilings (they allocate)."""
 
@@ -137,6 +146,7 @@ def measure_python() -> dict[str, dict[str, Any]]:
 
 _JS_PROBE = r"""
 const { FetchAuthority } = await import(process.argv[1]);
+const rangeLimits = JSON.parse(process.argv[2]);
 const loads = (doc) => {
   try { FetchAuthority.fromJSON(doc); return true; } catch { return false; }
 };
@@ -156,7 +166,7 @@ const smallest = (accepts, high, low = -(2 ** 31)) => {
 };
 const defaults = FetchAuthority.fromJSON({}).toJSON();
 const out = {};
-for (const name of ["max_header_count", "max_request_body_bytes", "max_response_body_bytes", "timeout_ms"]) {
+for (const name of rangeLimits) {
   out[`policy.${name}`] = {
     default: defaults[name],
     low: smallest((n) => loads({ [name]: n }), defaults[name]),
@@ -183,7 +193,14 @@ process.stdout.write(JSON.stringify(out));
 def measure_js(policy_module: Path, node: str = "node") -> dict[str, dict[str, Any]]:
     """What the JS implementation (the given policy.mjs) enforces, measured in Node."""
     result = subprocess.run(
-        [node, "--input-type=module", "-e", _JS_PROBE, policy_module.resolve().as_uri()],
+        [
+            node,
+            "--input-type=module",
+            "-e",
+            _JS_PROBE,
+            policy_module.resolve().as_uri(),
+            json.dumps(POLICY_RANGE_LIMITS),
+        ],
         capture_output=True,
         text=True,
         timeout=300,

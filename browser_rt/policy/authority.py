@@ -39,6 +39,10 @@ LIMITS: Mapping[str, Limit] = {
     "max_request_body_bytes": Limit(1 << 20, 0, 16 << 20),
     "max_response_body_bytes": Limit(10 << 20, 1, 256 << 20),
     "timeout_ms": Limit(30_000, 1, 300_000),
+    # Below browsers' six connections per host, so the page's own requests find one free.
+    "max_concurrent_requests": Limit(4, 1, 64),
+    "max_queued_requests": Limit(64, 0, 10_000),
+    "max_requests_per_minute": Limit(600, 1, 60_000),
 }
 _KEYS = frozenset({"origins", "methods", "credentials", "redirect", "base", *LIMITS})
 _BODYLESS_METHODS = frozenset({"GET", "HEAD"})
@@ -58,6 +62,9 @@ class FetchAuthority:
     max_response_body_bytes: int = LIMITS["max_response_body_bytes"].default
     redirect: str = "error"
     timeout_ms: int = LIMITS["timeout_ms"].default
+    max_concurrent_requests: int = LIMITS["max_concurrent_requests"].low
+    max_queued_requests: int = LIMITS["max_queued_requests"].low
+    max_requests_per_minute: int = LIMITS["max_requests_per_minute"].low
     base: ParsedOrigin | None = None
     _wildcard_index: frozenset[tuple[str, str, int | None]] = field(
         default=frozenset(), repr=False, compare=False
@@ -71,7 +78,11 @@ class FetchAuthority:
 
     @classmethod
     def deny_all(cls) -> FetchAuthority:
-        """What an embedder gets when nothing is granted: every request is denied."""
+        """What an embedder gets when nothing is granted: every request is denied.
+
+        No headers, no body, and the smallest request limits a policy may set (one in flight,
+        none waiting, one a minute).
+        """
         return cls()
 
     @classmethod
@@ -123,6 +134,9 @@ class FetchAuthority:
             max_request_body_bytes=limits["max_request_body_bytes"],
             max_response_body_bytes=limits["max_response_body_bytes"],
             timeout_ms=limits["timeout_ms"],
+            max_concurrent_requests=limits["max_concurrent_requests"],
+            max_queued_requests=limits["max_queued_requests"],
+            max_requests_per_minute=limits["max_requests_per_minute"],
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -136,6 +150,9 @@ class FetchAuthority:
             "max_response_body_bytes": self.max_response_body_bytes,
             "redirect": self.redirect,
             "timeout_ms": self.timeout_ms,
+            "max_concurrent_requests": self.max_concurrent_requests,
+            "max_queued_requests": self.max_queued_requests,
+            "max_requests_per_minute": self.max_requests_per_minute,
             "base": None if self.base is None else self.base.origin,
         }
 

@@ -28,6 +28,10 @@ class DenyReason(StrEnum):
     BODY_TOO_LARGE = "body_too_large"
     ORIGIN_MISMATCH = "origin_mismatch"
     """Given only by the JS bridge's re-check: Python's origin differs from the browser's."""
+    RATE_LIMITED = "rate_limited"
+    """Given only by the request limiters (the bridge's, and Python's mirror in
+    `browser_rt.fetch.limits`), never by `authorize`: a per-runtime rate or concurrency limit is
+    reached. `authorize` decides one request on its own; counting requests needs state."""
 
 
 class URLRejected(Exception):

@@ -8,7 +8,7 @@ from typing import Any
 
 from browser_rt import cap  # a module reference: cap imports this package while it loads
 from browser_rt.diagnostics import Diagnostics
-from browser_rt.fetch import BridgeError, FetchHost, HostRequest, Response
+from browser_rt.fetch import BridgeError, FetchHost, HostRequest, RequestLimiter, Response
 from browser_rt.policy import FetchAuthority
 from browser_rt.runtime.context import context_with
 from browser_rt.runtime.obligation import ObligationLeak
@@ -28,6 +28,10 @@ class Runtime:
     When main ends with obligations still pending, each is reported as an `obligation.leak`
     event and the run fails with an `ExceptionGroup` holding main's own error (if any) and an
     `ObligationLeak` per leaked obligation. Otherwise main's result or error passes through.
+
+    Every fetch of every task passes one `RequestLimiter`, built from `authority`'s request
+    limits and kept across runs on the same loop (the embedder runs each snippet of user code
+    as a run, and the bridge counts them all as one runtime's requests too).
     """
 
     def __init__(
@@ -59,6 +63,19 @@ class Runtime:
         self.diagnostics = diagnostics if diagnostics is not None else Diagnostics()
         self.observer = observer
         self.cleanup = check_seconds("cleanup", cleanup)
+        self._limiter: tuple[asyncio.AbstractEventLoop, FetchAuthority, RequestLimiter] | None = None
+
+    def request_limiter(self, loop: asyncio.AbstractEventLoop) -> RequestLimiter:
+        """The limiter of this runtime's runs on `loop`, timed by `loop.time()`.
+
+        One per loop, so that its clock and its waiters' futures belong to the loop the run is
+        on (the lab's virtual time keeps it deterministic); a new one if `authority` was replaced.
+        """
+        held = self._limiter
+        if held is None or held[0] is not loop or held[1] is not self.authority:
+            held = (loop, self.authority, RequestLimiter.for_authority(self.authority, loop.time))
+            self._limiter = held
+        return held[2]
 
     async def run[T](self, main: Main[T]) -> T:
         """Run `main(cx)` to completion in a task of its own on the running loop."""
@@ -71,6 +88,7 @@ class Runtime:
             diagnostics=self.diagnostics,
             observer=self.observer,
             cleanup=self.cleanup,
+            request_limiter=self.request_limiter(loop),
         )
         state = TaskState("main", ROOT_REGION, None)
         cx = cap.Cx(services, state, self.authority)

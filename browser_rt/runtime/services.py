@@ -1,4 +1,5 @@
-"""What every task of one runtime shares: the loop, the fetch host, diagnostics, task names.
+"""What every task of one runtime shares: the loop, the fetch host and its request limiter,
+diagnostics, task names.
 
 Kept apart from `Cx` so that spawning a task copies three references, not a dozen.
 """
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from browser_rt.diagnostics import Diagnostics
-    from browser_rt.fetch import FetchHost
+    from browser_rt.fetch import FetchHost, RequestLimiter
     from browser_rt.runtime.obligation import Obligation
     from browser_rt.runtime.region import Region
 
@@ -47,7 +48,16 @@ class RuntimeObserver(Protocol):
 class Services:
     """One runtime's shared parts. Task names come from a counter, so a lab replay names them alike."""
 
-    __slots__ = ("_safe_names", "_task_counter", "cleanup", "diagnostics", "fetch_host", "loop", "observer")
+    __slots__ = (
+        "_safe_names",
+        "_task_counter",
+        "cleanup",
+        "diagnostics",
+        "fetch_host",
+        "loop",
+        "observer",
+        "request_limiter",
+    )
 
     def __init__(
         self,
@@ -57,9 +67,12 @@ class Services:
         diagnostics: Diagnostics,
         observer: RuntimeObserver | None,
         cleanup: float,
+        request_limiter: RequestLimiter | None = None,
     ) -> None:
         self.loop = loop
         self.fetch_host = fetch_host
+        self.request_limiter = request_limiter
+        """The runtime's one limiter, which every task's fetch passes (None: no limits)."""
         self.diagnostics = diagnostics
         self.observer = observer
         self.cleanup = cleanup

@@ -48,7 +48,9 @@ describe("one example per deny reason", () => {
 
   test("every reason authorize can give has an example", () => {
     const covered = new Set(examples.map(([reason]) => reason));
-    const all = Object.values(DenyReason).filter((r) => r !== DenyReason.ORIGIN_MISMATCH);
+    // origin_mismatch is the bridge's re-check's, rate_limited the request limiters'.
+    const notFromAuthorize = new Set([DenyReason.ORIGIN_MISMATCH, DenyReason.RATE_LIMITED]);
+    const all = Object.values(DenyReason).filter((r) => !notFromAuthorize.has(r));
     assert.deepEqual([...covered].sort(), [...all].sort());
   });
 
@@ -70,6 +72,7 @@ describe("one example per deny reason", () => {
     assert.ok(Object.isFrozen(DenyReason));
     assert.equal(DenyReason.ORIGIN_DENIED, "origin_denied");
     assert.equal(DenyReason.ORIGIN_MISMATCH, "origin_mismatch");
+    assert.equal(DenyReason.RATE_LIMITED, "rate_limited");
     for (const [key, value] of Object.entries(DenyReason)) assert.equal(value, key.toLowerCase());
   });
 });
@@ -87,6 +90,9 @@ describe("classic invariants", () => {
       max_response_body_bytes: 10 * 1024 * 1024,
       redirect: "error",
       timeout_ms: 30_000,
+      max_concurrent_requests: 1,
+      max_queued_requests: 0,
+      max_requests_per_minute: 1,
       base: null,
     });
     assert.deepEqual(decide(FetchAuthority.fromJSON({}), get(`${API}/`)).reason, "origin_denied");
@@ -482,6 +488,9 @@ describe("loading policies", () => {
       max_request_body_bytes: [0, 16 * 1024 * 1024],
       max_response_body_bytes: [1, 256 * 1024 * 1024],
       timeout_ms: [1, 300_000],
+      max_concurrent_requests: [1, 64],
+      max_queued_requests: [0, 10_000],
+      max_requests_per_minute: [1, 60_000],
     };
     for (const [key, [low, high]] of Object.entries(ranges)) {
       assert.equal(FetchAuthority.fromJSON({ [key]: low })[key], low);
@@ -548,6 +557,9 @@ describe("loading policies", () => {
       max_response_body_bytes: 10 * 1024 * 1024,
       redirect: "error",
       timeout_ms: 30_000,
+      max_concurrent_requests: 4,
+      max_queued_requests: 64,
+      max_requests_per_minute: 600,
       base: API,
     });
     // Canonicalization is idempotent, and JSON.stringify uses toJSON.
@@ -593,6 +605,9 @@ describe("narrow()", () => {
       max_response_body_bytes: 10 * 1024 * 1024,
       redirect: "error",
       timeout_ms: 1000,
+      max_concurrent_requests: 4,
+      max_queued_requests: 64,
+      max_requests_per_minute: 600,
       base: API,
     });
     assert.equal(child.authorize(get("https://x.cdn.example.com/")).allowed, true);
@@ -674,6 +689,78 @@ describe("narrow()", () => {
   });
 });
 
+describe("request rate and concurrency limits", () => {
+  const KEYS = ["max_concurrent_requests", "max_queued_requests", "max_requests_per_minute"];
+
+  test("defaults are 4 in flight, 64 waiting, 600 a minute; deny-all has the smallest", () => {
+    const defaults = FetchAuthority.fromJSON({});
+    assert.deepEqual(KEYS.map((key) => defaults[key]), [4, 64, 600]);
+    assert.deepEqual(KEYS.map((key) => defaults.toJSON()[key]), [4, 64, 600]);
+    const none = FetchAuthority.denyAll();
+    assert.deepEqual(KEYS.map((key) => none[key]), [1, 0, 1]);
+    // deny-all's limits are loadable, so its canonical form round-trips.
+    assert.deepEqual(FetchAuthority.fromJSON(none.toJSON()).toJSON(), none.toJSON());
+  });
+
+  test("loaded values are kept, serialized by toJSON and round-trip", () => {
+    const a = FetchAuthority.fromJSON({ origins: [API], max_concurrent_requests: 2, max_queued_requests: 0, max_requests_per_minute: 60_000 });
+    assert.deepEqual([a.max_concurrent_requests, a.max_queued_requests, a.max_requests_per_minute], [2, 0, 60_000]);
+    const doc = a.toJSON();
+    assert.deepEqual([doc.max_concurrent_requests, doc.max_queued_requests, doc.max_requests_per_minute], [2, 0, 60_000]);
+    assert.deepEqual(FetchAuthority.fromJSON(doc).toJSON(), doc);
+    assert.deepEqual(FetchAuthority.fromJSON(JSON.stringify(a)).toJSON(), doc);
+    const text = '{"max_concurrent_requests": 64, "max_queued_requests": 10000, "max_requests_per_minute": 1}';
+    assert.deepEqual(KEYS.map((key) => FetchAuthority.fromJSON(text)[key]), [64, 10_000, 1]);
+  });
+
+  test("out of range, booleans and floats are PolicyErrors naming the key", () => {
+    const cases = [
+      [{ max_concurrent_requests: 0 }, /^max_concurrent_requests: 0 is outside 1\.\.64$/],
+      [{ max_concurrent_requests: 65 }, /^max_concurrent_requests: 65 is outside 1\.\.64$/],
+      [{ max_concurrent_requests: true }, /^max_concurrent_requests: must be an integer, got bool$/],
+      [{ max_queued_requests: -1 }, /^max_queued_requests: -1 is outside 0\.\.10000$/],
+      [{ max_queued_requests: 10_001 }, /^max_queued_requests: 10001 is outside 0\.\.10000$/],
+      [{ max_queued_requests: false }, /^max_queued_requests: must be an integer, got bool$/],
+      [{ max_requests_per_minute: 0 }, /^max_requests_per_minute: 0 is outside 1\.\.60000$/],
+      [{ max_requests_per_minute: 60_001 }, /^max_requests_per_minute: 60001 is outside 1\.\.60000$/],
+      [{ max_requests_per_minute: 1.5 }, /^max_requests_per_minute: must be an integer, got float$/],
+      [{ max_requests_per_minute: null }, /^max_requests_per_minute: must be an integer, got NoneType$/],
+    ];
+    for (const [document, pattern] of cases) {
+      assert.throws(() => FetchAuthority.fromJSON(document), (e) => e instanceof PolicyError && pattern.test(e.message), JSON.stringify(document));
+    }
+  });
+
+  test("narrow() may only lower them", () => {
+    const parent = FetchAuthority.fromJSON({ origins: [API], max_concurrent_requests: 8, max_queued_requests: 10, max_requests_per_minute: 100 });
+    const child = parent.narrow({ max_concurrent_requests: 1, max_queued_requests: 0, max_requests_per_minute: 99 });
+    assert.deepEqual(KEYS.map((key) => child[key]), [1, 0, 99]);
+    assert.deepEqual(KEYS.map((key) => child.toJSON()[key]), [1, 0, 99]);
+    assert.deepEqual(KEYS.map((key) => parent.narrow({ origins: [API] })[key]), [8, 10, 100]);
+    assert.deepEqual(KEYS.map((key) => parent.narrow({ max_queued_requests: 10 })[key]), [8, 10, 100]);
+    const wider = [
+      [{ max_concurrent_requests: 9 }, /^max_concurrent_requests: 9 is wider than the parent's 8$/],
+      [{ max_queued_requests: 11 }, /^max_queued_requests: 11 is wider than the parent's 10$/],
+      [{ max_requests_per_minute: 101 }, /^max_requests_per_minute: 101 is wider than the parent's 100$/],
+      [{ max_concurrent_requests: 0 }, /^max_concurrent_requests: 0 is outside 1\.\.64$/],
+      [{ max_queued_requests: true }, /^max_queued_requests: must be an integer, got bool$/],
+    ];
+    for (const [settings, pattern] of wider) {
+      assert.throws(() => parent.narrow(settings), (e) => e instanceof PolicyError && pattern.test(e.message), JSON.stringify(settings));
+    }
+    const none = FetchAuthority.denyAll();
+    assert.throws(() => none.narrow({ max_concurrent_requests: 2 }), /^PolicyError: max_concurrent_requests: 2 is wider than the parent's 1$/);
+    assert.throws(() => none.narrow({ max_queued_requests: 1 }), /^PolicyError: max_queued_requests: 1 is wider than the parent's 0$/);
+  });
+
+  test("authorize() is stateless and never rate-limits", () => {
+    const a = FetchAuthority.fromJSON({ origins: [API], max_concurrent_requests: 1, max_queued_requests: 0, max_requests_per_minute: 1 });
+    for (let i = 0; i < 50; i++) {
+      assert.deepEqual(decide(a, get(`${API}/${i}`)), { allowed: true, reason: null, origin: API });
+    }
+  });
+});
+
 describe("immutability", () => {
   test("authorities, their arrays, decisions, the class and its prototype are frozen", () => {
     const a = grant();
@@ -700,7 +787,8 @@ describe("immutability", () => {
   test("the grant state is private; the constructor is not public", () => {
     const a = grant();
     assert.deepEqual(Object.keys(a).sort(), [
-      "base", "credentials", "max_header_count", "max_request_body_bytes", "max_response_body_bytes", "methods", "origins", "redirect", "timeout_ms",
+      "base", "credentials", "max_concurrent_requests", "max_header_count", "max_queued_requests", "max_request_body_bytes",
+      "max_requests_per_minute", "max_response_body_bytes", "methods", "origins", "redirect", "timeout_ms",
     ]);
     assert.throws(() => new /** @type {any} */ (FetchAuthority)(), TypeError);
     assert.throws(() => new /** @type {any} */ (FetchAuthority)(Symbol("FetchAuthority construction"), {}), TypeError);

@@ -65,6 +65,16 @@ if ("error" in loaded) {
     }
   });
 
+  test("every request limit is set by some vector", () => {
+    const keys = ["max_concurrent_requests", "max_queued_requests", "max_requests_per_minute"];
+    const setting = cases.filter((item) => keys.every((key) => Object.hasOwn(item.authority, key)));
+    assert.ok(setting.length >= 5, `only ${setting.length} vectors set ${keys.join(", ")}`);
+    for (const item of setting) {
+      const authority = FetchAuthority.fromJSON(item.authority);
+      for (const key of keys) assert.equal(authority[key], item.authority[key], `${item.name}: ${key}`);
+    }
+  });
+
   for (const item of cases) {
     test(String(item.name), () => {
       const authority = FetchAuthority.fromJSON(item.authority);
