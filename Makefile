@@ -5,6 +5,7 @@ SHELL := /bin/bash
 VENV        := .venv
 PY          := $(VENV)/bin/python
 BUNDLE      := build/bundle
+BUNDLE_PROD := build/bundle-production
 DIST_DIR    := $(BUNDLE)/pyodide
 STAMPS      := build/stamps
 PYTEST_RT   := $(VENV)/bin/pytest -p no:cacheprovider -W "ignore::pytest.PytestUnraisableExceptionWarning"
@@ -15,9 +16,9 @@ DEMO_PORT   ?= 8000
 HOST_PYTHON := $(shell for p in "$$(pyenv which python 2>/dev/null)" python3.13 python3.12 python3; do \
   [ -n "$$p" ] && "$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo "$$p"; break; }; done)
 
-PY_SOURCES  := $(shell find browser_rt -name '*.py' -o -name '*.html' -o -name '*.json' -o -name 'py.typed' 2>/dev/null)
+PY_SOURCES  := $(shell find browser_rt -name '*.py' -o -name '*.mjs' -o -name '*.html' -o -name '*.json' -o -name 'py.typed' 2>/dev/null)
 
-.PHONY: help setup demo test test-host test-node test-chrome test-browser test-js test-e2e lint wheel bundle clean
+.PHONY: help setup demo test test-host test-node test-chrome test-browser test-js test-e2e lint wheel bundle bundle-production clean
 
 help:
 	@echo "make demo   - install everything and serve the demo site"
@@ -26,11 +27,17 @@ help:
 
 setup: $(STAMPS)/apt $(STAMPS)/npm $(STAMPS)/venv bundle
 
+# The three engines: Chromium (with its driver), Firefox ESR, and WebKitGTK's WebDriver and
+# MiniBrowser, which needs an X server (xvfb-run).
+ENGINE_BINARIES := /usr/bin/chromium /usr/bin/chromedriver /usr/bin/firefox-esr /usr/bin/WebKitWebDriver /usr/bin/xvfb-run /usr/bin/xauth
+ENGINE_PACKAGES := chromium chromium-driver firefox-esr webkit2gtk-driver xvfb xauth
+
 $(STAMPS)/apt:
 	@mkdir -p $(STAMPS)
-	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then echo "[setup] chromium present"; \
-	else echo "[setup] apt-get install chromium chromium-driver"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; fi
+	@missing=""; for b in $(ENGINE_BINARIES); do [ -x "$$b" ] || missing="$$missing $$b"; done; \
+	if [ -z "$$missing" ]; then echo "[setup] chromium, firefox-esr and webkitgtk present"; \
+	else echo "[setup] apt-get install $(ENGINE_PACKAGES) (missing:$$missing)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(ENGINE_PACKAGES) >/dev/null; fi
 	@touch $@
 
 $(STAMPS)/npm: package.json package-lock.json
@@ -58,6 +65,10 @@ $(STAMPS)/wheel: $(STAMPS)/venv $(PY_SOURCES) pyproject.toml README.md
 bundle: $(STAMPS)/wheel $(STAMPS)/npm
 	@flock build/.bundle.lock $(VENV)/bin/browser-rt bundle --out $(BUNDLE)
 
+# What an embedder deploys: no test-only wheels. The e2e suite copies it to a plain static host.
+bundle-production: $(STAMPS)/wheel $(STAMPS)/npm
+	@flock build/.bundle.lock $(VENV)/bin/browser-rt bundle --out $(BUNDLE_PROD) --production
+
 demo: setup
 	@$(VENV)/bin/browser-rt serve --bundle $(BUNDLE) --site site --policy site/demo-policy.json --api-ports 8001,8002 --port $(DEMO_PORT)
 
@@ -84,9 +95,9 @@ test-js: bundle
 	@echo "== JS (node --test) =="
 	@BROWSER_RT_BUNDLE=$(BUNDLE) node --test tests/js/
 
-test-e2e: bundle $(STAMPS)/apt
-	@echo "== Playwright in Chromium =="
-	@npx --no-install playwright test
+test-e2e: bundle bundle-production $(STAMPS)/apt
+	@echo "== Playwright: every spec in Chromium, the security checks in Firefox ESR and WebKitGTK too =="
+	@xvfb-run -a npx --no-install playwright test
 
 lint: $(STAMPS)/venv
 	@$(VENV)/bin/ruff check browser_rt tests

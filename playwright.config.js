@@ -1,10 +1,19 @@
 // @ts-check
-// End-to-end tests in Debian's Chromium; Playwright never downloads a browser here.
+// End-to-end tests. Every spec runs in Debian's Chromium (Playwright never downloads a browser
+// here); the security checks (e2e/security.spec.js) also run in Firefox ESR and WebKitGTK,
+// through the drivers in e2e/engines.js. WebKitGTK needs an X display: run under xvfb-run.
+const fs = require("node:fs");
 const { defineConfig } = require("@playwright/test");
 // The flags every suite starts Chromium with (pytest-pyodide's and the bench's too).
 const { flags: CHROMIUM_FLAGS } = require("./tests/chromium-flags.json");
+// Free ports, picked once per run and shared with the specs through the environment.
+const { ports, origin } = require("./e2e/ports");
 
-const PORT = Number(process.env.BROWSER_RT_E2E_PORT ?? 8765);
+// The demo's policy grants only its "api" server, whose port is chosen above.
+const DEMO_POLICY = "artifacts/e2e/demo-policy.json";
+const demoPolicy = { ...JSON.parse(fs.readFileSync("e2e/demo-policy.json", "utf8")), origins: [origin(ports.demoApi)] };
+fs.mkdirSync("artifacts/e2e", { recursive: true });
+fs.writeFileSync(DEMO_POLICY, `${JSON.stringify(demoPolicy, null, 2)}\n`);
 
 module.exports = defineConfig({
   testDir: "./e2e",
@@ -13,8 +22,13 @@ module.exports = defineConfig({
   workers: 1,
   reporter: [["list"]],
   outputDir: "artifacts/playwright",
+  projects: [
+    { name: "chromium" },
+    { name: "firefox", testMatch: /security\.spec\.js$/ },
+    { name: "webkit", testMatch: /security\.spec\.js$/ },
+  ],
   use: {
-    baseURL: `http://127.0.0.1:${PORT}`,
+    baseURL: origin(ports.harness),
     screenshot: "only-on-failure",
     trace: "retain-on-failure",
     launchOptions: {
@@ -25,15 +39,15 @@ module.exports = defineConfig({
   },
   webServer: [
     {
-      command: `.venv/bin/browser-rt serve --bundle build/bundle --port ${PORT} --api-ports 8766,8767 --mount /e2e/=e2e/pages`,
-      url: `http://127.0.0.1:${PORT}/`,
+      command: `.venv/bin/browser-rt serve --bundle build/bundle --port ${ports.harness} --api-ports ${ports.api},${ports.other} --mount /e2e/=e2e/pages`,
+      url: `${origin(ports.harness)}/`,
       reuseExistingServer: false,
       timeout: 30_000,
     },
     {
       // The demo site (e2e/demo*.spec.js), with a policy that grants only its "api" server.
-      command: ".venv/bin/browser-rt serve --bundle build/bundle --site site --port 8770 --api-ports 8771,8772 --policy e2e/demo-policy.json",
-      url: "http://127.0.0.1:8770/",
+      command: `.venv/bin/browser-rt serve --bundle build/bundle --site site --port ${ports.demo} --api-ports ${ports.demoApi},${ports.demoOther} --policy ${DEMO_POLICY}`,
+      url: `${origin(ports.demo)}/`,
       reuseExistingServer: false,
       timeout: 30_000,
     },

@@ -12,8 +12,17 @@ from browser_rt.gate.cli import add_gate_command
 
 
 def _bundle(args: argparse.Namespace) -> int:
+    from browser_rt.policy import FetchAuthority, PolicyError
     from browser_rt.tooling.bundle import BundleError, BundleInputs, build_bundle
     from browser_rt.tooling.requirements import RequirementsError
+
+    page_policy = None
+    if args.policy is not None:
+        try:
+            page_policy = FetchAuthority.from_json(_read_text(args.policy))
+        except (PolicyError, OSError) as exc:
+            print(f"browser-rt bundle: error: --policy {args.policy}: {exc}", file=sys.stderr)
+            return 2
 
     inputs = BundleInputs.for_checkout(
         args.project_root,
@@ -25,7 +34,7 @@ def _bundle(args: argparse.Namespace) -> int:
         bytecode=not args.sources,
     )
     try:
-        build_bundle(inputs, args.out)
+        build_bundle(inputs, args.out, page_policy=page_policy)
     except (BundleError, RequirementsError) as exc:
         print(f"browser-rt bundle: error: {exc}", file=sys.stderr)
         return 2
@@ -64,7 +73,7 @@ def _policy_check(args: argparse.Namespace) -> int:
 
 def _policy_csp(args: argparse.Namespace) -> int:
     from browser_rt.policy import FetchAuthority, PolicyError
-    from browser_rt.tooling.csp import page_csp, worker_csp
+    from browser_rt.tooling.csp import page_csp, page_meta_tag, worker_csp
 
     try:
         authority = FetchAuthority.from_json(_read_text(args.policy))
@@ -75,6 +84,8 @@ def _policy_csp(args: argparse.Namespace) -> int:
         print(f"page: Content-Security-Policy: {page_csp(authority)}")
     if args.target in ("worker", "both"):
         print(f"worker: Content-Security-Policy: {worker_csp()}")
+    if args.target == "meta":
+        print(page_meta_tag(authority))
     return 0
 
 
@@ -102,6 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
     bundle.add_argument("--wheel", type=Path, help="browser_rt wheel (default newest in dist/)")
     bundle.add_argument("--cache", type=Path, help="wheel download cache (default .cache/pyodide-wheels)")
     bundle.add_argument(
+        "--policy",
+        type=Path,
+        help="policy JSON the bundle's page grants; its CSP goes into the page as a <meta> "
+        "(default: nothing granted)",
+    )
+    bundle.add_argument(
         "--production",
         action="store_true",
         help="leave out the test-only wheels (micropip, pytest, hypothesis, ...)",
@@ -120,7 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(handler=_policy_check)
     csp = policy_commands.add_parser("csp", help="print the Content-Security-Policy headers for a policy")
     csp.add_argument("policy", type=Path)
-    csp.add_argument("--target", choices=["page", "worker", "both"], default="both")
+    csp.add_argument(
+        "--target",
+        choices=["page", "worker", "both", "meta"],
+        default="both",
+        help="header lines (page, worker, both), or the <meta> element for a host that sends no headers",
+    )
     csp.set_defaults(handler=_policy_csp)
 
     serve = commands.add_parser("serve", help="serve a bundle (and optionally a site) on loopback")

@@ -139,7 +139,7 @@ await attempt("Function constructor", lambda: js.Object.constructor("return fetc
 await attempt("js.eval", lambda: js.eval("fetch('" + B + "/eval')"))
 await attempt("importScripts", lambda: js.importScripts(B + "/importScripts.js"))
 await attempt("nested Worker", lambda: js.Worker.new(B + "/worker.js"))
-await attempt("WebSocket", lambda: js.WebSocket.new("ws://127.0.0.1:8767/ws"))
+await attempt("WebSocket", lambda: js.WebSocket.new(B.replace("http", "ws") + "/ws"))
 await attempt("EventSource", lambda: js.EventSource.new(B + "/events"))
 await attempt("XMLHttpRequest", lambda: js.XMLHttpRequest.new())
 await attempt("caches.add", lambda: js.caches.open("x"))

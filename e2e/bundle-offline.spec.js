@@ -6,7 +6,10 @@ test("bundle page loads Pyodide and browser_rt with zero foreign requests", asyn
   const origin = new URL(String(baseURL)).origin;
   /** @type {string[]} */
   const requested = [];
+  /** @type {string[]} */
+  const failed = [];
   page.on("request", (request) => requested.push(request.url()));
+  page.on("requestfailed", (request) => failed.push(request.url()));
 
   await page.goto("/");
   await expect(page.locator("#status")).toHaveText("ready", { timeout: 60_000 });
@@ -18,6 +21,10 @@ test("bundle page loads Pyodide and browser_rt with zero foreign requests", asyn
   const everything = [...requested, ...resourceURLs];
   expect(everything.length).toBeGreaterThan(3);
   expect(everything.some((url) => /\/pyodide\/browser_rt-[^/]+-cp\d+-none-any\.whl$/.test(url))).toBe(true);
+  // The worker's isolation probe tries one import of another origin, on port 9 (which the Fetch
+  // standard blocks), and must see it refused: it is the only foreign URL, and it failed.
+  const PROBE = "http://127.0.0.1:9/browser-rt-isolation-probe.mjs";
   const foreign = everything.filter((url) => !url.startsWith(`${origin}/`) && !url.startsWith("data:") && !url.startsWith("blob:"));
-  expect(foreign).toEqual([]);
+  expect(foreign.filter((url) => url !== PROBE)).toEqual([]);
+  expect(requested.filter((url) => url === PROBE).every(() => failed.includes(PROBE))).toBe(true);
 });

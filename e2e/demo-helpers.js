@@ -5,9 +5,11 @@ const fs = require("node:fs");
 const path = require("node:path");
 const { expect } = require("@playwright/test");
 
-const DEMO = "http://127.0.0.1:8770";
-const DEMO_API = "http://127.0.0.1:8771";
-const DEMO_OTHER = "http://127.0.0.1:8772";
+const { ports, origin } = require("./ports");
+
+const DEMO = origin(ports.demo);
+const DEMO_API = origin(ports.demoApi);
+const DEMO_OTHER = origin(ports.demoOther);
 /** Every secret in the examples starts with this (site/examples.mjs). */
 const CANARY = "canary-d3m0-";
 const SHOTS = path.join(__dirname, "..", "artifacts", "demo");

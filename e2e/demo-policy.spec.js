@@ -3,7 +3,7 @@
 // name the entry, applying a policy (which restarts the runtime), and the page CSP's say.
 const { test, expect } = require("@playwright/test");
 const {
-  DEMO_API, DEMO_OTHER, serverLog, requestLines, resetServers, openDemo, waitReady, runExample, runEditor, screenshot,
+  DEMO, DEMO_API, DEMO_OTHER, serverLog, requestLines, resetServers, openDemo, waitReady, runExample, runEditor, screenshot,
   setPolicy,
 } = require("./demo-helpers");
 
@@ -149,7 +149,7 @@ test.describe("policy editor", () => {
 
   test("bad values in the address are reported and ignored", async ({ browser }) => {
     const other = await browser.newPage();
-    await other.goto("http://127.0.0.1:8770/?mode=sandbox&example=nope");
+    await other.goto(`${DEMO}/?mode=sandbox&example=nope`);
     await expect(other.locator("#banner")).toContainText('Unknown mode "sandbox"');
     await expect(other.locator("#banner")).toContainText('Unknown example "nope"');
     await expect(other.locator("#example")).toHaveValue("allowed");

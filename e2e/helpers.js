@@ -1,9 +1,11 @@
 // @ts-check
 // Shared helpers for the specs: the API servers' logs and runtime creation inside the page.
 const { expect } = require("@playwright/test");
+const { ports, origin } = require("./ports");
 
-const API = "http://127.0.0.1:8766";
-const OTHER = "http://127.0.0.1:8767";
+const API = origin(ports.api);
+const OTHER = origin(ports.other);
+const HARNESS = origin(ports.harness);
 
 /** @param {string} origin */
 async function serverLog(origin) {
@@ -49,4 +51,4 @@ function runPython(page, code) {
   }, code);
 }
 
-module.exports = { API, OTHER, serverLog, resetServers, startRuntime, runPython };
+module.exports = { API, OTHER, HARNESS, serverLog, resetServers, startRuntime, runPython };

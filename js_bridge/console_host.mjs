@@ -10,32 +10,73 @@ const MAX_FIELDS = 40;
 const MAX_STRING = 512;
 
 /**
+ * Where an event came from, stamped by this host and never taken from the event itself:
+ * - `worker`: posted by the worker, which runs hostile Python (worker mode);
+ * - `python`: raised by Python sharing the page's realm (page mode, not a boundary);
+ * - `bridge`: the fetch bridge's own record of a request it performed or refused;
+ * - `page`: the runtime host on the page (isolation proof, dropped worker messages);
+ * - `console-host`: this host's own summaries (`diagnostics.dropped`).
+ */
+export const EventOrigin = Object.freeze({
+  WORKER: "worker", PYTHON: "python", BRIDGE: "bridge", PAGE: "page", CONSOLE_HOST: "console-host",
+});
+
+/** Severity of a bridge record entry's event, by outcome. */
+const RECORD_SEVERITY = Object.freeze({ performed: "info", denied: "warn", failed: "warn" });
+
+/**
  * @param {object} options
  * @param {((event: Record<string, unknown>) => void) | undefined} options.sink the embedder's callback
  * @param {Pick<Console, "debug" | "info" | "warn" | "error">} [options.console]
- * @param {number} [options.capacity] how many events `recent()` keeps
+ * @param {number} [options.capacity] how many events `recent()` and records `record()` keep
+ * @param {{perKey: number, windowMs: number, untrustedPerWindow: number}} [options.limit]
+ *   per event key and window; events from the worker or page-mode Python also share one cap
+ *   per window, so varying the key does not get a flood through
  */
-export function createEventHost({ sink, console: out = globalThis.console, capacity = 500, limit = { perKey: 50, windowMs: 10_000 } }) {
+export function createEventHost({
+  sink, console: out = globalThis.console, capacity = 500,
+  limit = { perKey: 50, windowMs: 10_000, untrustedPerWindow: 500 },
+}) {
   /** @type {Record<string, unknown>[]} */
   const recent = [];
-  const limiter = createLimiter(limit.perKey, limit.windowMs);
-  let bridgeSeq = 0;
+  /** @type {Record<string, unknown>[]} */
+  const records = [];
+  const recordTotals = { performed: 0, denied: 0, failed: 0 };
+  const trustedLimiter = createLimiter(limit.perKey, limit.windowMs);
+  const untrustedLimiter = createLimiter(limit.perKey, limit.windowMs, limit.untrustedPerWindow);
+  /** @type {Record<string, number>} */
+  const seqs = {};
 
   /**
-   * Events raised by the JS bridge itself, stamped like the Python ones. They carry only
-   * metadata (origin, method, status, sizes, codes), never URLs, headers or bodies.
-   * @param {Record<string, unknown>} event
+   * @param {unknown} raw
+   * @param {string} source one of EventOrigin
    */
-  function deliverBridgeEvent(event) {
-    deliver({ schema: "browser-rt-event-v1", source: "bridge", seq: ++bridgeSeq, ts: Date.now() / 1000, ...event });
+  function deliverFrom(raw, source) {
+    const untrusted = source === EventOrigin.WORKER || source === EventOrigin.PYTHON;
+    const fields = sanitize(raw);
+    // Stamped after sanitizing, so the sender's own `source` (or `seq`) never survives.
+    const event = untrusted
+      ? Object.freeze({ ...fields, source })
+      : Object.freeze({ schema: "browser-rt-event-v1", ts: Date.now() / 1000, ...fields, source, seq: (seqs[source] = (seqs[source] ?? 0) + 1) });
+    const limiter = untrusted ? untrustedLimiter : trustedLimiter;
+    const verdict = limiter.admit(`${source}|${event.type}|${event.reason}|${event.origin}`, Date.now());
+    if (verdict.summary) {
+      emit({ schema: "browser-rt-event-v1", source: EventOrigin.CONSOLE_HOST, type: "diagnostics.dropped", severity: "warn", dropped: verdict.summary });
+    }
+    if (verdict.admitted) emit(event);
   }
 
-  /** @param {unknown} raw */
-  function deliver(raw) {
-    const event = sanitize(raw);
-    const verdict = limiter.admit(`${event.type}|${event.reason}|${event.origin}`, Date.now());
-    if (verdict.summary) emit({ schema: "browser-rt-event-v1", source: "console-host", type: "diagnostics.dropped", severity: "warn", dropped: verdict.summary });
-    if (verdict.admitted) emit(event);
+  /**
+   * One entry of the bridge's trusted record: kept here (bounded) and delivered as a
+   * `bridge.request` event, rate-limited like every other event.
+   * @param {Record<string, unknown>} entry
+   */
+  function deliverRecord(entry) {
+    const outcome = /** @type {keyof typeof recordTotals} */ (String(entry.outcome));
+    if (outcome in recordTotals) recordTotals[outcome] += 1;
+    records.push(Object.freeze({ ...entry }));
+    if (records.length > capacity) records.splice(0, records.length - capacity);
+    deliverFrom({ type: "bridge.request", severity: RECORD_SEVERITY[outcome] ?? "warn", ...entry }, EventOrigin.BRIDGE);
   }
 
   /** @param {Record<string, unknown>} event */
@@ -56,23 +97,36 @@ export function createEventHost({ sink, console: out = globalThis.console, capac
       }
     }
   }
-  return Object.freeze({ deliver, deliverBridgeEvent, recent: () => recent.slice() });
+  return Object.freeze({
+    /** @param {unknown} raw an event posted by the worker */
+    deliverWorkerEvent: (raw) => deliverFrom(raw, EventOrigin.WORKER),
+    /** @param {unknown} raw an event raised by Python in the page's realm (page mode) */
+    deliverPythonEvent: (raw) => deliverFrom(raw, EventOrigin.PYTHON),
+    /** @param {Record<string, unknown>} event an event of the runtime host itself */
+    deliverPageEvent: (event) => deliverFrom(event, EventOrigin.PAGE),
+    deliverRecord,
+    recent: () => recent.slice(),
+    record: () => ({ entries: records.slice(), totals: { ...recordTotals } }),
+  });
 }
 
 /**
  * A fixed-window limiter per event key, so a loop of denials (or a hostile worker posting
  * events) cannot drown the console. Each window's drops are summarized once, when the next
- * event arrives after the window ends.
+ * event arrives after the window ends. An optional cap on the whole window stops a flood that
+ * varies its keys.
  * @param {number} perKey
  * @param {number} windowMs
+ * @param {number} [perWindow]
  */
-export function createLimiter(perKey, windowMs) {
+export function createLimiter(perKey, windowMs, perWindow = Infinity) {
   let windowStart = -Infinity;
   /** @type {Map<string, number>} */
   let counts = new Map();
   /** @type {Record<string, number>} */
   let dropped = {};
   let droppedTotal = 0;
+  let admittedTotal = 0;
   return {
     /** @param {string} key @param {number} now */
     admit(key, now) {
@@ -84,14 +138,17 @@ export function createLimiter(perKey, windowMs) {
         counts = new Map();
         dropped = {};
         droppedTotal = 0;
+        admittedTotal = 0;
       }
       const count = (counts.get(key) ?? 0) + 1;
       counts.set(key, count);
-      if (count > perKey) {
+      if (count > perKey || admittedTotal >= perWindow) {
         if (Object.keys(dropped).length < 50 || key in dropped) dropped[key] = (dropped[key] ?? 0) + 1;
+        else dropped["(other keys)"] = (dropped["(other keys)"] ?? 0) + 1;
         droppedTotal += 1;
         return { admitted: false, summary };
       }
+      admittedTotal += 1;
       return { admitted: true, summary };
     },
   };

@@ -2,8 +2,10 @@
 /**
  * The fetch bridge: the only place browser_rt calls `fetch`. It re-checks every request
  * against the frozen authority, sets every fetch option itself, caps the request and response
- * bodies, applies the timeout, and aborts on request. Python's options are never passed through.
+ * bodies, applies the timeout, bounds how many requests run and start, and aborts on request.
+ * Python's options are never passed through.
  */
+import { createRequestLimiter } from "./request_limiter.mjs";
 
 /** Error codes Python maps to FetchError subclasses. */
 export const FetchErrorCode = Object.freeze({
@@ -23,22 +25,32 @@ class BridgeFailure extends Error {
   }
 }
 
+/** Methods the record names as they are; anything else is recorded as "other". */
+const RECORDED_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]);
+
 /**
  * @param {object} options
  * @param {{authorize(request: object): {allowed: boolean, reason: string|null, origin: string|null}, toJSON(): any}} options.authority
  *   the frozen JS FetchAuthority
  * @param {typeof fetch} [options.fetchImpl] the platform fetch, captured before anything can replace it
- * @param {(event: Record<string, unknown>) => void} [options.onEvent] receives `fetch.bridge_denied`
- *   events (metadata only): a request Python allowed but the frozen policy refused. Completions and
- *   failures are reported by Python's own fetch.complete / fetch.error events.
+ * @param {(entry: import("./index").BridgeRecordEntry) => void} [options.onRecord] receives the
+ *   bridge's own record of every request it performed or refused (metadata only: origin, method,
+ *   outcome, status, sizes, duration, request id). It is the trusted account of what went out,
+ *   whatever the worker says in its own events.
+ * @param {() => number} [options.now] milliseconds, monotonic (for durations and the rate limit)
  * @returns {import("./index").FetchBridge}
  */
-export function createFetchBridge({ authority, fetchImpl = globalThis.fetch, onEvent = () => {} }) {
+export function createFetchBridge({ authority, fetchImpl = globalThis.fetch, onRecord = () => {}, now = () => performance.now() }) {
   if (typeof fetchImpl !== "function") throw new TypeError("createFetchBridge: no fetch implementation");
   const policy = Object.freeze(authority.toJSON());
   /** @type {Map<number, {controller: AbortController, settled: Promise<unknown>}>} */
   const inFlight = new Map();
   const boundFetch = fetchImpl.bind(globalThis);
+  const limiter = createRequestLimiter({
+    maxConcurrent: policy.max_concurrent_requests,
+    maxQueued: policy.max_queued_requests,
+    perMinute: policy.max_requests_per_minute,
+  }, now);
 
   /**
    * @param {import("./index").BridgeRequest} request
@@ -46,20 +58,37 @@ export function createFetchBridge({ authority, fetchImpl = globalThis.fetch, onE
    * @returns {Promise<import("./index").BridgeResult>}
    */
   async function perform(request, body) {
+    const startedAt = now();
+    const result = await decideAndRun(request, body);
+    safeCall(onRecord, recordOf(request, body, result, Math.max(0, now() - startedAt)));
+    return result;
+  }
+
+  /**
+   * @param {import("./index").BridgeRequest} request
+   * @param {Uint8Array | null | undefined} body
+   * @returns {Promise<import("./index").BridgeResult>}
+   */
+  async function decideAndRun(request, body) {
     const checked = recheck(request, body);
-    if ("denied" in checked) {
-      safeEmit(onEvent, {
-        type: "fetch.bridge_denied", severity: "warn", reason: checked.denied, origin: checked.origin,
-        request_id: checked.requestId,
-      });
-      return { ok: false, kind: "denied", reason: checked.denied, origin: checked.origin };
-    }
+    if ("denied" in checked) return { ok: false, kind: "denied", reason: checked.denied, origin: checked.origin };
     const { requestId } = checked;
     if (inFlight.has(requestId)) {
       return { ok: false, kind: "error", code: FetchErrorCode.BRIDGE, message: "duplicate request id" };
     }
     const controller = new AbortController();
-    const run = execute(checked, controller);
+    const admission = limiter.admit(controller.signal);
+    if ("denied" in admission) {
+      return { ok: false, kind: "denied", reason: "rate_limited", origin: checked.origin, detail: admission.denied };
+    }
+    const run = admission.slot.then(async (release) => {
+      if (release === null) return aborted(controller.signal);
+      try {
+        return await execute(checked, controller);
+      } finally {
+        release();
+      }
+    });
     const settled = run.then(() => undefined, () => undefined);
     inFlight.set(requestId, { controller, settled });
     try {
@@ -178,7 +207,48 @@ export function createFetchBridge({ authority, fetchImpl = globalThis.fetch, onE
     return authority.authorize({ method: "GET", url: finalURL, headers: [], credentials: "omit", body: null }).allowed;
   }
 
-  return Object.freeze({ perform, abort, inFlightCount: () => inFlight.size });
+  return Object.freeze({ perform, abort, inFlightCount: () => inFlight.size, load: limiter.load });
+}
+
+/**
+ * The record entry for one request: what the bridge itself saw and did. Never the URL's path or
+ * query, a header or a body; the origin is the one the policy computed, or null if none.
+ * @param {import("./index").BridgeRequest} request
+ * @param {Uint8Array | null | undefined} body
+ * @param {import("./index").BridgeResult} result
+ * @param {number} durationMs
+ * @returns {import("./index").BridgeRecordEntry}
+ */
+function recordOf(request, body, result, durationMs) {
+  const requestId = Number(request?.request_id);
+  const method = typeof request?.method === "string" ? request.method.toUpperCase() : "";
+  const base = {
+    request_id: Number.isSafeInteger(requestId) ? requestId : null,
+    method: RECORDED_METHODS.has(method) ? method : "other",
+    bytes_sent: body instanceof Uint8Array ? body.byteLength : 0,
+    duration_ms: Math.round(durationMs),
+  };
+  if (result.ok) {
+    return { ...base, origin: safeOrigin(result.url), outcome: "performed", status: result.status, bytes_received: result.body.byteLength };
+  }
+  if (result.kind === "denied") return { ...base, origin: result.origin, outcome: "denied", reason: result.reason, bytes_received: 0 };
+  // A failure comes after the re-check passed, which proved request.origin is the policy's origin.
+  return { ...base, origin: String(request.origin), outcome: "failed", code: result.code, bytes_received: 0 };
+}
+
+/** @param {string} url */
+function safeOrigin(url) {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return null;
+  }
+}
+
+/** @param {AbortSignal} signal @returns {import("./index").BridgeResult} */
+function aborted(signal) {
+  const failure = classify(signal.reason, signal);
+  return { ok: false, kind: "error", code: failure.code, message: failure.message };
 }
 
 /** @param {Response} response */
@@ -247,12 +317,13 @@ function normalizeMethod(method) {
 }
 
 /**
- * @param {(event: Record<string, unknown>) => void} onEvent
- * @param {Record<string, unknown>} event
+ * @template T
+ * @param {(value: T) => void} callback
+ * @param {T} value
  */
-function safeEmit(onEvent, event) {
+function safeCall(callback, value) {
   try {
-    onEvent(event);
+    callback(value);
   } catch {
     // A diagnostics sink that throws must never break a fetch.
   }

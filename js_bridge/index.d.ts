@@ -32,16 +32,61 @@ export interface RuntimeOptions {
   isolation?: "worker" | "page";
   /** Called with a stage name and a fraction in [0, 1]. */
   onProgress?: (stage: ProgressStage, fraction: number) => void;
-  /** Where worker.mjs is served from, if not beside this module (it must carry the worker CSP). */
+  /**
+   * Where worker.mjs is served from, if not beside this module. Worker mode starts only where
+   * the worker's realm is provably under a CSP that holds the boundary: either this script is
+   * served with the worker CSP header, or the page has a `<meta>` CSP (then the worker starts
+   * from a blob: URL and inherits it). Otherwise createRuntime rejects with WorkerIsolationError.
+   */
   workerURL?: string | URL;
+}
+
+/** Worker mode could not prove its boundary; `problems` names each missing piece. */
+export declare class WorkerIsolationError extends Error {
+  readonly name: "WorkerIsolationError";
+  readonly problems: readonly string[];
+}
+
+/** One entry of the bridge's own record: metadata only, never a path, query, header or body. */
+export interface BridgeRecordEntry {
+  request_id: number | null;
+  /** The origin the policy computed (null when the request had none). */
+  origin: string | null;
+  /** The method, or "other" for anything that is not a standard method. */
+  method: string;
+  outcome: "performed" | "denied" | "failed";
+  /** HTTP status, for performed requests. */
+  status?: number;
+  /** Deny reason, for denied requests (`rate_limited` past the bridge's limits). */
+  reason?: string;
+  /** Error code, for failed requests. */
+  code?: FetchErrorCodeValue;
+  bytes_sent: number;
+  bytes_received: number;
+  duration_ms: number;
+}
+
+export interface BridgeRecord {
+  /** The most recent entries, oldest first (bounded). */
+  entries: BridgeRecordEntry[];
+  /** Counts since the runtime started. */
+  totals: { performed: number; denied: number; failed: number };
 }
 
 export interface BrowserRuntime {
   readonly isolation: "worker" | "page";
   /** The frozen JS authority the bridge re-checks every request against. */
   readonly authority: FetchAuthority;
-  /** The most recent events the console host received, oldest first. */
+  /**
+   * The most recent events the console host received, oldest first. Each carries `source`,
+   * stamped by the page: `worker` or `python` (Python's own reports: untrusted in worker mode),
+   * `bridge` (the bridge's record), `page` or `console-host`.
+   */
   events(): BrowserRtEvent[];
+  /** The bridge's own record of what it performed or refused: the trusted account. */
+  bridgeRecord(): BridgeRecord;
+  /** Worker mode: messages from the worker that were dropped, counted by reason. */
+  droppedMessages?(): Record<string, number>;
   /**
    * Run Python (top-level await allowed) as a runtime main task, so `current_cx()` works.
    * Resolves with the last expression converted to plain JS (dicts become objects).
@@ -67,7 +112,7 @@ export interface BridgeRequest {
 
 export type BridgeResult =
   | { ok: true; status: number; statusText: string; url: string; redirected: boolean; headers: [string, string][]; body: Uint8Array }
-  | { ok: false; kind: "denied"; reason: string; origin: string | null }
+  | { ok: false; kind: "denied"; reason: string; origin: string | null; detail?: string }
   | { ok: false; kind: "error"; code: FetchErrorCodeValue; message: string };
 
 export declare const FetchErrorCode: Readonly<{
@@ -86,10 +131,15 @@ export interface FetchBridge {
   /** Abort one request; resolves (true) once its fetch has settled, false if none was running. */
   abort(requestId: number): Promise<boolean>;
   inFlightCount(): number;
+  /** Requests holding a slot and waiting for one under the policy's concurrency limits. */
+  load(): { active: number; waiting: number };
 }
 
 export function createFetchBridge(options: {
   authority: FetchAuthority;
   fetchImpl?: typeof fetch;
-  onEvent?: (event: Record<string, unknown>) => void;
+  /** Receives the bridge's record entry for every request it performed or refused. */
+  onRecord?: (entry: BridgeRecordEntry) => void;
+  /** Milliseconds, monotonic: for durations and the rate limit. */
+  now?: () => number;
 }): FetchBridge;

@@ -8,12 +8,27 @@ import { createConsoleWarning, checkDiagnostics } from "./diagnostics_options.mj
 import { createEventHost } from "./console_host.mjs";
 import { createFetchBridge } from "./fetch_bridge.mjs";
 import { FetchAuthority } from "./policy.mjs";
+import { PageMessage, WorkerMessage, readWorkerMessage } from "./protocol.mjs";
 import { bootPython, makeEmbedded, resolveIndexURL, toPlainResult } from "./python_setup.mjs";
+import { isolationHelp, isolationProblems, metaPolicies, parsePolicies, workerHeaderPolicy } from "./worker_policy.mjs";
 
 /** Default location of the Pyodide core: the bundle puts it beside js_bridge/. */
 const DEFAULT_INDEX_URL = new URL("../pyodide/", import.meta.url).href;
 const ISOLATION_MODES = Object.freeze(["worker", "page"]);
 const OPTION_KEYS = Object.freeze(["indexURL", "fetchAuthority", "diagnostics", "isolation", "onProgress", "workerURL"]);
+
+/**
+ * Worker mode refused to start because it could not prove its realm is under a policy that
+ * holds the boundary. `problems` lists each missing piece; the message says how to fix it.
+ */
+export class WorkerIsolationError extends Error {
+  /** @param {string[]} problems @param {string} help */
+  constructor(problems, help) {
+    super(`browser_rt worker isolation cannot be proven: ${problems.join("; ")}. Fix: ${help}`);
+    this.name = "WorkerIsolationError";
+    this.problems = Object.freeze(problems.slice());
+  }
+}
 
 /**
  * @param {import("./index").RuntimeOptions} [options]
@@ -37,7 +52,7 @@ export async function createRuntime(options = {}) {
   const diagnostics = checkDiagnostics(options.diagnostics);
   const events = createEventHost({ sink: diagnostics.sink });
   if (diagnostics.mode === "none") createConsoleWarning(globalThis.console);
-  const bridge = createFetchBridge({ authority, fetchImpl: globalThis.fetch, onEvent: events.deliverBridgeEvent });
+  const bridge = createFetchBridge({ authority, fetchImpl: globalThis.fetch, onRecord: events.deliverRecord });
   const indexURL = resolveIndexURL(options.indexURL ?? DEFAULT_INDEX_URL);
   const settings = { indexURL, policy, diagnostics, onProgress, authority, bridge, events };
   return isolation === "page" ? startInPage(settings) : startInWorker({ ...settings, workerURL: options.workerURL });
@@ -65,7 +80,7 @@ async function startInPage({ indexURL, policy, diagnostics, onProgress, authorit
   const embedded = makeEmbedded(pyodide, {
     policy,
     bridge: { perform: bridge.perform, abort: bridge.abort },
-    hostEvent: events.deliver,
+    hostEvent: events.deliverPythonEvent,
     diagnostics: diagnosticsForPython(diagnostics),
     isolation: "page",
   });
@@ -80,6 +95,7 @@ async function startInPage({ indexURL, policy, diagnostics, onProgress, authorit
     isolation: /** @type {const} */ ("page"),
     authority,
     events: events.recent,
+    bridgeRecord: events.record,
     async runPythonAsync(/** @type {string} */ code) {
       if (closed) throw new Error("runtime is closed");
       if (typeof code !== "string") throw new TypeError("runPythonAsync: code must be a string");
@@ -94,9 +110,12 @@ async function startInPage({ indexURL, policy, diagnostics, onProgress, authorit
 }
 
 /**
- * Worker mode: Pyodide runs in a module Worker whose network and code-loading primitives are
+ * Worker mode: Pyodide runs in a module Worker whose network and resource-loading primitives are
  * removed before user code runs; every fetch is a message to this thread's bridge, which
- * re-checks it. The worker script's CSP (served with it) backs this up inside the browser.
+ * re-checks it. The worker's CSP backs this up inside the browser, and the start is refused
+ * unless that CSP is shown to be in force (worker_policy.mjs, then the worker's own probe).
+ * Everything the worker posts is untrusted: read by protocol.mjs, in the order the protocol
+ * allows, and dropped (and counted) otherwise.
  * @param {Settings & {workerURL?: string | URL}} settings
  * @returns {Promise<import("./index").BrowserRuntime>}
  */
@@ -104,12 +123,19 @@ async function startInWorker({ indexURL, policy, diagnostics, onProgress, author
   if (typeof Worker === "undefined") {
     throw new TypeError("createRuntime: isolation 'worker' needs module Workers (a browser); use isolation: 'page' here");
   }
-  const worker = new Worker(workerURL ?? new URL("./worker.mjs", import.meta.url), { type: "module", name: "browser_rt" });
+  const scriptURL = new URL(workerURL ?? "./worker.mjs", workerURL ? globalThis.location?.href : import.meta.url);
+  const shape = await isolationShape(scriptURL, authority);
+  const worker = shape === "meta"
+    ? new Worker(blobWorkerURL(scriptURL), { type: "module", name: "browser_rt" })
+    : new Worker(scriptURL, { type: "module", name: "browser_rt" });
   /** @type {Map<number, {resolve: (value: any) => void, reject: (error: Error) => void}>} */
   const runs = new Map();
+  /** @type {Record<string, number>} */
+  const dropped = {};
   let nextRun = 1;
   let closed = false;
-  /** @type {(value: any) => void} */
+  let started = false;
+  /** @type {(value: import("./protocol.mjs").WorkerMessageValue) => void} */
   let readyResolve = () => {};
   /** @type {(error: Error) => void} */
   let readyReject = () => {};
@@ -118,37 +144,51 @@ async function startInWorker({ indexURL, policy, diagnostics, onProgress, author
     readyReject = reject;
   });
 
+  /** @param {string} reason */
+  function drop(reason) {
+    dropped[reason] = (dropped[reason] ?? 0) + 1;
+    events.deliverPageEvent({ type: "worker.message_dropped", severity: "warn", reason, count: dropped[reason] });
+  }
+
+  /** Message types the protocol allows before and after the worker is ready. */
+  const BEFORE_READY = new Set([WorkerMessage.PROGRESS, WorkerMessage.READY, WorkerMessage.INIT_ERROR, WorkerMessage.EVENT]);
+  const AFTER_READY = new Set([WorkerMessage.EVENT, WorkerMessage.FETCH, WorkerMessage.ABORT, WorkerMessage.RUN_RESULT]);
+
   worker.onmessage = async (/** @type {MessageEvent} */ { data }) => {
-    if (!data || typeof data !== "object") return;
-    switch (data.type) {
-      case "progress":
-        onProgress(String(data.stage), Number(data.fraction));
+    const read = readWorkerMessage(data);
+    if ("dropped" in read) return drop(read.dropped);
+    const { message } = read;
+    if (!(started ? AFTER_READY : BEFORE_READY).has(message.type)) return drop(`unexpected_${message.type}`);
+    switch (message.type) {
+      case WorkerMessage.PROGRESS:
+        onProgress(message.stage, message.fraction);
         break;
-      case "ready":
-        readyResolve(data);
+      case WorkerMessage.READY:
+        started = true;
+        readyResolve(message);
         break;
-      case "init-error":
-        readyReject(new Error(`browser_rt worker failed to start: ${String(data.message)}`));
+      case WorkerMessage.INIT_ERROR:
+        readyReject(new Error(`browser_rt worker failed to start: ${message.message}`));
         break;
-      case "event":
-        events.deliver(data.event);
+      case WorkerMessage.EVENT:
+        events.deliverWorkerEvent(message.event);
         break;
-      case "fetch": {
-        const result = await bridge.perform(data.request, data.body ?? null);
+      case WorkerMessage.FETCH: {
+        const result = await bridge.perform(message.request, message.body);
         const transfer = result.ok && result.body ? [result.body.buffer] : [];
-        worker.postMessage({ type: "fetch-result", id: data.id, result }, transfer);
+        if (!closed) worker.postMessage({ type: PageMessage.FETCH_RESULT, id: message.id, result }, transfer);
         break;
       }
-      case "abort":
-        await bridge.abort(Number(data.requestId));
-        worker.postMessage({ type: "abort-done", id: data.id });
+      case WorkerMessage.ABORT:
+        await bridge.abort(message.requestId);
+        if (!closed) worker.postMessage({ type: PageMessage.ABORT_DONE, id: message.id });
         break;
-      case "run-result": {
-        const pending = runs.get(data.id);
-        runs.delete(data.id);
-        if (!pending) break;
-        if (data.ok) pending.resolve(data.value);
-        else pending.reject(Object.assign(new Error(String(data.message)), { name: String(data.name ?? "PythonError") }));
+      case WorkerMessage.RUN_RESULT: {
+        const pending = runs.get(message.id);
+        if (!pending) return drop("unknown_run");
+        runs.delete(message.id);
+        if (message.ok) pending.resolve(message.value);
+        else pending.reject(Object.assign(new Error(message.message), { name: message.name || "PythonError" }));
         break;
       }
       default:
@@ -157,27 +197,36 @@ async function startInWorker({ indexURL, policy, diagnostics, onProgress, author
   };
   worker.onerror = (event) => {
     event.preventDefault?.();
-    readyReject(new Error("browser_rt worker failed to load"));
+    const hint = shape === "meta" ? " (the page's CSP must allow worker-src blob:)" : "";
+    readyReject(new Error(`browser_rt worker failed to load${hint}`));
   };
-  worker.postMessage({ type: "init", indexURL: indexURL.href, policy, diagnostics: diagnosticsForPython(diagnostics) });
+  worker.postMessage({ type: PageMessage.INIT, indexURL: indexURL.href, policy, diagnostics: diagnosticsForPython(diagnostics) });
+  /** @type {any} */
+  let readyMessage;
   try {
-    await ready;
+    readyMessage = await ready;
   } catch (error) {
     worker.terminate();
     throw error;
   }
+  events.deliverPageEvent({
+    type: "worker.isolation", severity: "info", shape,
+    revoked: readyMessage.revoked, closed: readyMessage.closed, scrubbed: readyMessage.scrubbed,
+  });
   onProgress("ready", 1);
   return Object.freeze({
     isolation: /** @type {const} */ ("worker"),
     authority,
     events: events.recent,
+    bridgeRecord: events.record,
+    droppedMessages: () => ({ ...dropped }),
     runPythonAsync(/** @type {string} */ code) {
       if (closed) return Promise.reject(new Error("runtime is closed"));
       if (typeof code !== "string") return Promise.reject(new TypeError("runPythonAsync: code must be a string"));
       const id = nextRun++;
       return new Promise((resolve, reject) => {
         runs.set(id, { resolve, reject });
-        worker.postMessage({ type: "run", id, code });
+        worker.postMessage({ type: PageMessage.RUN, id, code });
       });
     },
     async close() {
@@ -188,6 +237,45 @@ async function startInWorker({ indexURL, policy, diagnostics, onProgress, author
       runs.clear();
     },
   });
+}
+
+/**
+ * Choose how the worker gets its policy, and check that policy's text: a page with a `<meta>`
+ * CSP starts the worker from a blob: URL (it inherits the page's policies); otherwise the worker
+ * is loaded from its URL and its policy is that response's header.
+ * @param {URL} scriptURL
+ * @param {FetchAuthority} authority
+ * @returns {Promise<"meta" | "header">}
+ */
+async function isolationShape(scriptURL, authority) {
+  const metas = typeof document === "undefined" ? [] : metaPolicies(document);
+  const shape = metas.length > 0 ? "meta" : "header";
+  let text = metas.join(",");
+  if (shape === "header") {
+    try {
+      text = (await workerHeaderPolicy(scriptURL, globalThis.fetch)) ?? "";
+    } catch (error) {
+      throw new WorkerIsolationError([`cannot read the worker script's headers (${String(/** @type {Error} */ (error)?.message ?? error)})`], isolationHelp(scriptURL));
+    }
+  }
+  const json = authority.toJSON();
+  const granted = /** @type {string[]} */ (json.origins);
+  const problems = isolationProblems(parsePolicies(text), { selfOrigin: new URL(scriptURL).origin, granted });
+  if (problems.length > 0) {
+    const where = shape === "meta" ? "the page's <meta> policy" : `the Content-Security-Policy header of ${scriptURL.pathname}`;
+    throw new WorkerIsolationError(problems.map((problem) => `${where}: ${problem}`), isolationHelp(scriptURL));
+  }
+  return shape;
+}
+
+/**
+ * A blob: module that only imports worker.mjs. A worker started from it inherits the policy
+ * container of this document, so the page's `<meta>` CSP applies inside the worker.
+ * @param {URL} scriptURL
+ */
+function blobWorkerURL(scriptURL) {
+  const source = `import ${JSON.stringify(scriptURL.href)};\n`;
+  return URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
 }
 
 /** @param {ReturnType<typeof checkDiagnostics>} diagnostics */

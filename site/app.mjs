@@ -3,7 +3,7 @@
 import { createRuntime } from "/js_bridge/index.mjs";
 import { EXAMPLES, OUTPUT_CAPTURE, prelude } from "./examples.mjs";
 import { checkPolicy } from "./policy-check.mjs";
-import { DecisionLog, DiagnosticsView, CspReports } from "./views.mjs";
+import { BridgeRecord, DecisionLog, DiagnosticsView, CspReports } from "./views.mjs";
 
 const $ = (/** @type {string} */ id) => /** @type {any} */ (document.getElementById(id));
 
@@ -65,6 +65,7 @@ const state = {
 };
 
 const decisions = new DecisionLog(document.querySelector("#decision-table tbody"));
+const bridgeRecord = new BridgeRecord(document.querySelector("#bridge-table tbody"));
 const diagnostics = new DiagnosticsView($("diagnostics"));
 const cspReports = new CspReports($("csp-reports"));
 
@@ -210,6 +211,7 @@ function onEvent(event, generation) {
   const run = state.running ? String(state.runNumber) : "start";
   diagnostics.add(event, run);
   decisions.add(event, run);
+  bridgeRecord.add(event, run);
   if (event.type === "runtime.ambient_paths" && generation === state.generation) {
     state.ambientPaths = Array.isArray(event.paths) ? event.paths : [];
     describeMode();
@@ -482,6 +484,7 @@ function wireControls() {
   ui.resetCounters.addEventListener("click", resetCounters);
   ui.clearLogs.addEventListener("click", () => {
     decisions.clear();
+    bridgeRecord.clear();
     diagnostics.clear();
     cspReports.clear();
   });

@@ -34,9 +34,10 @@ function trim(list) {
 }
 
 /**
- * The decision log: one row per fetch.decision (Python) and fetch.bridge_denied (the JS
- * bridge's re-check). The outcome column is filled from the fetch.complete / fetch.error that
- * follows an allowed request with the same origin and method.
+ * The decision log: one row per fetch.decision, as Python reported it (stamped `worker` or
+ * `python` by the page). The outcome column is filled from the fetch.complete / fetch.error that
+ * follows an allowed request with the same origin and method. What the bridge itself did is in
+ * the BridgeRecord beside it.
  */
 export class DecisionLog {
   /** @param {HTMLTableSectionElement} tbody */
@@ -62,14 +63,14 @@ export class DecisionLog {
    * @param {string} run
    */
   add(event, run) {
-    if (event.type === "fetch.decision" || event.type === "fetch.bridge_denied") {
-      const decision = event.type === "fetch.bridge_denied" ? "deny" : String(event.decision ?? "?");
+    if (event.type === "fetch.decision") {
+      const decision = String(event.decision ?? "?");
       const row = el("tr", undefined, `decision-${decision === "allow" ? "allow" : "deny"}`);
       row.dataset.run = run;
       row.dataset.decision = decision;
       row.dataset.reason = event.reason ?? "";
       const outcome = el("td", decision === "allow" ? "…" : "not sent", "outcome");
-      const reason = event.type === "fetch.bridge_denied" ? `${event.reason} (bridge)` : (event.reason ?? "–");
+      const reason = event.reason ?? "–";
       row.append(
         el("td", run),
         el("td", clock(event.ts), "time"),
@@ -107,6 +108,50 @@ export class DecisionLog {
   clear() {
     this.tbody.replaceChildren();
     this.waiting = [];
+  }
+}
+
+/**
+ * The bridge's own record: one row per request the page's bridge performed or refused, from
+ * its `bridge.request` events. These are the page's words, not the worker's: set beside the
+ * decision log, they show which side said what.
+ */
+export class BridgeRecord {
+  /** @param {HTMLTableSectionElement} tbody */
+  constructor(tbody) {
+    this.tbody = tbody;
+    this.scroller = /** @type {HTMLElement} */ (tbody.closest(".table-wrap"));
+  }
+
+  /**
+   * @param {Record<string, any>} event
+   * @param {string} run
+   */
+  add(event, run) {
+    if (event.type !== "bridge.request" || event.source !== "bridge") return;
+    const outcome = String(event.outcome ?? "?");
+    const detail = outcome === "performed" ? `HTTP ${event.status}` : String(event.reason ?? event.code ?? "–");
+    const row = el("tr", undefined, `record-${outcome}`);
+    row.dataset.run = run;
+    row.dataset.outcome = outcome;
+    row.append(
+      el("td", run),
+      el("td", clock(event.ts), "time"),
+      el("td", outcome, "outcome"),
+      el("td", detail, "detail"),
+      el("td", event.origin ?? "–", "origin"),
+      el("td", event.method ?? "–", "method"),
+      el("td", `${event.bytes_sent ?? 0} / ${event.bytes_received ?? 0}`, "bytes"),
+      el("td", `${event.duration_ms ?? 0} ms`, "duration"),
+    );
+    const stick = nearBottom(this.scroller);
+    this.tbody.append(row);
+    trim(this.tbody);
+    if (stick) this.scroller.scrollTop = this.scroller.scrollHeight;
+  }
+
+  clear() {
+    this.tbody.replaceChildren();
   }
 }
 

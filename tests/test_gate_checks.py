@@ -39,7 +39,7 @@ from browser_rt.gate.integrity import check_integrity, current_manifest
 from browser_rt.gate.redaction import check_redaction
 from browser_rt.gate.report import EVENTS_NAME, REPORT_NAME, CheckResult, EventLog, gate_passed, summary
 from browser_rt.gate.results import read_playwright_json
-from browser_rt.gate.runners import Toolchain, wait_for_free_ports
+from browser_rt.gate.runners import Toolchain
 from browser_rt.gate.scenarios import check_scenarios
 from browser_rt.gate.selftest import CONFTEST_FILES
 from browser_rt.gate.testids import (
@@ -311,17 +311,6 @@ def test_playwright_json_states(tmp_path: Path) -> None:
         ("mode", "meant to fail"): "failed",
         ("mode", "never ran"): "failed",
     }
-
-
-def test_busy_ports_are_reported_after_the_wait() -> None:
-    import socket
-
-    with socket.socket() as server:
-        server.bind(("127.0.0.1", 0))
-        server.listen()
-        port = server.getsockname()[1]
-        assert wait_for_free_ports([port], 0.0) == [port]
-    assert wait_for_free_ports([port], 0.0) == []
 
 
 def gate(tmp_path: Path, policy: dict, only: tuple[str, ...]) -> tuple[int, dict, list[dict]]:

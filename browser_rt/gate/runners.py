@@ -11,7 +11,6 @@ import contextlib
 import os
 import re
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
@@ -30,7 +29,7 @@ from browser_rt.gate.results import (
     read_playwright_json,
     read_pytest_junit,
 )
-from browser_rt.gate.testids import Kind, TestId, pytest_case_matches, titles_match
+from browser_rt.gate.testids import PLAYWRIGHT_PROJECTS, Kind, TestId, pytest_case_matches, titles_match
 
 _PYTEST_FLAGS = ("-p", "no:cacheprovider", "-W", "ignore::pytest.PytestUnraisableExceptionWarning")
 _SCRUBBED_ENV = ("PYTEST_ADDOPTS", "HYPOTHESIS_PROFILE", "NODE_OPTIONS")
@@ -60,7 +59,6 @@ class Toolchain:
     node: str = "node"
     npx: str = "npx"
     timeout_s: int = 1200
-    port_wait_s: float = 600.0
     extra_env: Mapping[str, str] = field(default_factory=dict)
 
     def env(self, **overrides: str) -> dict[str, str]:
@@ -101,7 +99,7 @@ def run_group(
         return _run_pytest(kind, runtime, unique, tools, events, ".isolated" if isolated else "")
     if kind is Kind.NODE_TEST:
         return _run_node_tests(unique, tools, events)
-    return _run_playwright(unique, tools, events)
+    return _run_playwright(unique, runtime, tools, events)
 
 
 # -- pytest ------------------------------------------------------------------------------------
@@ -268,21 +266,21 @@ def _run_node_tests(
 
 
 def _run_playwright(
-    ids: list[TestId], tools: Toolchain, events: EventLog
+    ids: list[TestId], runtime: str, tools: Toolchain, events: EventLog
 ) -> tuple[dict[str, Outcome], list[RunLog]]:
-    report = tools.logs / "playwright.json"
+    project = PLAYWRIGHT_PROJECTS[runtime]
+    group = f"playwright@{runtime}"
+    report = tools.logs / f"playwright-{project}.json"
     report.unlink(missing_ok=True)
-    busy = wait_for_free_ports(_playwright_ports(tools.root), tools.port_wait_s)
-    if busy:
-        events.emit("run.blocked", group="playwright@e2e", busy_ports=busy)
-        note = f"ports {busy} stayed in use for {tools.port_wait_s}s (another Playwright run?)"
-        blocked = RunLog("playwright@e2e", [], note=note)
-        return {t.text: Outcome(MISSING, f"did not run: {note}") for t in ids}, [blocked]
     grep = "|".join(_js_regex_escape(t.names[-1]) for t in ids)
     files = sorted({t.path for t in ids})
     command = [tools.npx, "--no-install", "playwright", "test", *files, "--reporter=json", f"--grep={grep}"]
+    command.append(f"--project={project}")
+    if project == "webkit" and not os.environ.get("DISPLAY"):
+        # WebKitGTK's MiniBrowser has no headless mode.
+        command = ["xvfb-run", "-a", *command]
     env = tools.env(PLAYWRIGHT_JSON_OUTPUT_NAME=str(report))
-    run = invoke("playwright@e2e", command, tools, env, events)
+    run = invoke(group, command, tools, env, events)
     try:
         cases = read_playwright_json(report)
     except ResultsError as exc:
@@ -293,34 +291,6 @@ def _run_playwright(
         matched = [c for c in cases if c.classname == in_file and titles_match(test, c.titles)]
         outcomes[test.text] = _aggregate(matched, run)
     return outcomes, [run]
-
-
-_PORT_IN_CONFIG = re.compile(r"(?:--port |--api-ports |\?\? )(\d{2,5})(?:,(\d{2,5}))?")
-
-
-def _playwright_ports(root: Path) -> list[int]:
-    """The fixed ports playwright.config.js starts its servers on."""
-    try:
-        text = (root / "playwright.config.js").read_text(encoding="utf-8")
-    except OSError:
-        return []
-    return sorted({int(port) for match in _PORT_IN_CONFIG.finditer(text) for port in match.groups() if port})
-
-
-def wait_for_free_ports(ports: list[int], timeout_s: float) -> list[int]:
-    """Wait until nothing listens on `ports` on loopback; the ones still busy at the timeout."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        busy = [port for port in ports if _listening(port)]
-        if not busy or time.monotonic() >= deadline:
-            return busy
-        time.sleep(2.0)
-
-
-def _listening(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.settimeout(0.5)
-        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 def _js_regex_escape(text: str) -> str:

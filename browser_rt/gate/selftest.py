@@ -249,7 +249,10 @@ describe("suite", () => {
 });
 """
 
-_PLAYWRIGHT_CONFIG = 'module.exports = { testDir: "./e2e", reporter: [["list"]], workers: 1 };\n'
+_PLAYWRIGHT_CONFIG = (
+    'module.exports = { testDir: "./e2e", reporter: [["list"]], workers: 1,\n'
+    '  projects: [{ name: "chromium" }] };\n'
+)
 _PLAYWRIGHT_SPEC = """
 const { test, expect } = require("@playwright/test");
 test.describe("suite", () => {

@@ -3,7 +3,7 @@
     tests/test_x.py::test_y[param]                 pytest: host, node, chrome (--run-in-pyodide)
     tests/browser/test_x.py::test_y                pytest-pyodide browser fixtures: node, chrome
     tests/js/x.test.mjs::suite > test              node --test: js
-    e2e/x.spec.js::describe > test                 Playwright in Chromium: e2e
+    e2e/x.spec.js::describe > test                 Playwright: e2e (Chromium), e2e-firefox, e2e-webkit
 
 A pytest id without `[...]` stands for every parametrization of the test; a node or Playwright
 id that names a suite stands for every test in it. Either way each one must run and pass.
@@ -15,8 +15,11 @@ import enum
 import re
 from dataclasses import dataclass
 
-RUNTIMES = ("host", "node", "chrome", "js", "e2e")
+RUNTIMES = ("host", "node", "chrome", "js", "e2e", "e2e-firefox", "e2e-webkit")
 """Every runtime the gate knows, in the order it runs them."""
+
+PLAYWRIGHT_PROJECTS = {"e2e": "chromium", "e2e-firefox": "firefox", "e2e-webkit": "webkit"}
+"""The playwright.config.js project (the engine) each e2e runtime runs."""
 
 PATH_SEPARATOR = " > "
 """Joins suite and test titles in node --test and Playwright ids."""
@@ -35,7 +38,7 @@ ALLOWED_RUNTIMES: dict[Kind, frozenset[str]] = {
     Kind.PYTEST: frozenset({"host", "node", "chrome"}),
     Kind.BROWSER: frozenset({"node", "chrome"}),
     Kind.NODE_TEST: frozenset({"js"}),
-    Kind.PLAYWRIGHT: frozenset({"e2e"}),
+    Kind.PLAYWRIGHT: frozenset(PLAYWRIGHT_PROJECTS),
 }
 
 _PYTEST_FILE = re.compile(r"^tests/(?:[A-Za-z0-9_]+/)*test_[A-Za-z0-9_]+\.py$")

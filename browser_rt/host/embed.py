@@ -27,7 +27,11 @@ AMBIENT_CANDIDATES = (
     "SharedWorker",
     "caches",
     "indexedDB",
+    "FontFace",
+    "fonts",
+    "Notification",
     "navigator.sendBeacon",
+    "navigator.serviceWorker",
 )
 """JS globals that reach the network or load code, checked from inside Python."""
 

@@ -55,7 +55,9 @@ def _to_response(result: Any) -> Response:
         if result.kind == "denied":
             reason = _deny_reason(str(result.reason))
             origin = None if result.origin is None else str(result.origin)
-            raise FetchDenied(Decision(False, reason, origin, "denied by the bridge's re-check"))
+            detail = getattr(result, "detail", None)
+            why = "denied by the bridge's re-check" if detail is None else f"denied by the bridge: {detail}"
+            raise FetchDenied(Decision(False, reason, origin, why))
         raise fetch_error_for(str(result.code), str(result.message))
     headers = [(str(name), str(value)) for name, value in result.headers.to_py()]
     return Response(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,11 +27,40 @@ class ApiLog:
 
     entries: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    active: int = 0
+    peak_active: int = 0
+    """The most requests this server was answering at once since the last clear: what a test
+    reads to prove a client kept to its concurrency limit."""
 
     def add(self, entry: dict[str, Any]) -> dict[str, Any]:
         with self.lock:
             self.entries.append(entry)
         return entry
+
+    @contextmanager
+    def answering(self) -> Iterator[Callable[[], None]]:
+        """Count one request as in progress until the block ends or the answer starts.
+
+        The block receives `finish`, to call as the response is about to be written: a client
+        may start its next request as soon as it has the answer, and that one must not overlap
+        this one in the count.
+        """
+        finished = False
+
+        def finish() -> None:
+            nonlocal finished
+            with self.lock:
+                if not finished:
+                    finished = True
+                    self.active -= 1
+
+        with self.lock:
+            self.active += 1
+            self.peak_active = max(self.peak_active, self.active)
+        try:
+            yield finish
+        finally:
+            finish()
 
     def snapshot(self) -> list[dict[str, Any]]:
         with self.lock:
@@ -40,6 +69,7 @@ class ApiLog:
     def clear(self) -> None:
         with self.lock:
             self.entries.clear()
+            self.peak_active = self.active
 
 
 def _handler(name: str, log: ApiLog) -> type[BaseHTTPRequestHandler]:
@@ -73,7 +103,7 @@ def _handler(name: str, log: ApiLog) -> type[BaseHTTPRequestHandler]:
             parts = urlsplit(self.path)
             query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
             if parts.path == "/__log":
-                self._json(200, {"server": name, "requests": log.snapshot()})
+                self._json(200, {"server": name, "requests": log.snapshot(), "peak_active": log.peak_active})
                 return
             if parts.path == "/__count":
                 self._json(200, {"server": name, "count": len(log.snapshot())})
@@ -82,12 +112,21 @@ def _handler(name: str, log: ApiLog) -> type[BaseHTTPRequestHandler]:
                 log.clear()
                 self._json(200, {"server": name, "count": 0})
                 return
+            with log.answering() as finish:
+                self._finish_answering = finish
+                self._answer(parts.path, parts.query, query)
+
+        def send_response(self, code: int, message: str | None = None) -> None:
+            getattr(self, "_finish_answering", lambda: None)()
+            super().send_response(code, message)
+
+        def _answer(self, path: str, raw_query: str, query: dict[str, str]) -> None:
             body = self._read_body()
             entry = log.add(
                 {
                     "method": self.command,
-                    "path": parts.path,
-                    "query": parts.query,
+                    "path": path,
+                    "query": raw_query,
                     "origin": self.headers.get("Origin"),
                     "cookie": self.headers.get("Cookie") is not None,
                     "referer": self.headers.get("Referer"),
@@ -98,11 +137,10 @@ def _handler(name: str, log: ApiLog) -> type[BaseHTTPRequestHandler]:
             if self.command == "OPTIONS":
                 self._send(204, b"", "text/plain")
                 return
-            route = getattr(self, "_route_" + parts.path.strip("/").replace("-", "_"), None)
+            route = getattr(self, "_route_" + path.strip("/").replace("-", "_"), None)
             if route is None:
-                self._json(
-                    200, {"server": name, "method": self.command, "path": parts.path, "body_bytes": len(body)}
-                )
+                echo = {"server": name, "method": self.command, "path": path, "body_bytes": len(body)}
+                self._json(200, echo)
                 return
             route(query, entry)
 

@@ -16,7 +16,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from browser_rt.policy import FetchAuthority
 from browser_rt.tooling.bytecode import BytecodeError, compile_bytecode_wheels, wants_bytecode
+from browser_rt.tooling.csp import page_meta_tag
 from browser_rt.tooling.hashing import sha256_file
 from browser_rt.tooling.requirements import PinnedWheel, normalize_name, read_pins, wheel_distribution
 
@@ -87,8 +89,19 @@ class BundleReport:
 Progress = Callable[[str], None]
 
 
-def build_bundle(inputs: BundleInputs, out: Path, progress: Progress = print) -> BundleReport:
-    """Build or refresh `out`; idempotent, and incremental on a second run."""
+def build_bundle(
+    inputs: BundleInputs,
+    out: Path,
+    progress: Progress = print,
+    *,
+    page_policy: FetchAuthority | None = None,
+) -> BundleReport:
+    """Build or refresh `out`; idempotent, and incremental on a second run.
+
+    `page_policy` is what the bundle's own page grants (default: nothing). Its CSP goes into the
+    page as a `<meta>` element, so the folder holds its boundary on a static host that sends
+    no headers: the worker starts from a blob: URL and inherits that policy.
+    """
     report = BundleReport()
     _check_inputs(inputs)
     project_wheel = _find_project_wheel(inputs)
@@ -127,7 +140,7 @@ def build_bundle(inputs: BundleInputs, out: Path, progress: Progress = print) ->
         _copy_verified(source, bridge_out / source.relative_to(inputs.js_bridge_dir), report)
     progress(f"[bundle] {len(bridge_files)} js_bridge files -> {bridge_out}")
 
-    _copy_verified(_TEMPLATES / "index.html", out / "index.html", report)
+    _write_page(out, page_policy or FetchAuthority.deny_all(), report)
     _write_manifest(out)
     progress(
         f"[bundle] done: {len(report.copied)} written, {len(report.unchanged)} unchanged, "
@@ -251,6 +264,26 @@ def _copy_verified(source: Path, dest: Path, report: BundleReport) -> None:
         tmp.unlink()
         raise BundleError(f"{dest}: sha256 of the written copy differs from {source}")
     tmp.replace(dest)
+    report.copied.append(str(dest))
+
+
+def _write_page(out: Path, policy: FetchAuthority, report: BundleReport) -> None:
+    """The bundle's page, its script and the policy it grants, with the CSP as a `<meta>`."""
+    page = (_TEMPLATES / "index.html").read_text(encoding="utf-8")
+    pages = {
+        "index.html": page.replace("{{CSP_META}}", page_meta_tag(policy)),
+        "index.mjs": (_TEMPLATES / "index.mjs").read_text(encoding="utf-8"),
+        "policy.json": policy.to_json() + "\n",
+    }
+    for name, text in pages.items():
+        _write_text_if_changed(out / name, text, report)
+
+
+def _write_text_if_changed(dest: Path, text: str, report: BundleReport) -> None:
+    if dest.is_file() and dest.read_text(encoding="utf-8") == text:
+        report.unchanged.append(str(dest))
+        return
+    dest.write_text(text, encoding="utf-8")
     report.copied.append(str(dest))
 
 

@@ -26,7 +26,7 @@ function bridgeFor(policy, respond) {
   const bridge = createFetchBridge({
     authority: FetchAuthority.fromJSON({ origins: [API], methods: ["GET", "POST"], ...policy }),
     fetchImpl: fetch.impl,
-    onEvent: (event) => events.push(event),
+    onRecord: (entry) => events.push(entry),
   });
   return { bridge, calls: fetch.calls, events };
 }

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 // worker.mjs binds `self.postMessage` when it loads; give it one that records.
 const posted = [];
 globalThis.self = { postMessage: (message) => posted.push(message) };
-const { REVOKED_GLOBALS, revokeAmbient } = await import("../../js_bridge/worker.mjs");
+const { REVOKED_GLOBALS, REVOKED_NAVIGATOR, revokeAmbient, revokeNavigator } = await import("../../js_bridge/worker.mjs");
 
 test("every revoked global is gone from the whole prototype chain and from Function", () => {
   const scopeProto = Object.getPrototypeOf(globalThis);
@@ -43,8 +43,21 @@ test("a global that cannot be deleted stops the worker from starting", () => {
 
 test("the revocation list covers every network and code-loading primitive", () => {
   for (const name of ["fetch", "XMLHttpRequest", "WebSocket", "EventSource", "WebTransport", "importScripts",
-    "Worker", "SharedWorker", "caches", "indexedDB", "RTCPeerConnection", "BroadcastChannel", "fetchLater"]) {
+    "Worker", "SharedWorker", "caches", "indexedDB", "RTCPeerConnection", "BroadcastChannel", "fetchLater",
+    "FontFace", "fonts", "Notification"]) {
     assert.ok(REVOKED_GLOBALS.includes(name), name);
   }
   assert.ok(Object.isFrozen(REVOKED_GLOBALS));
+});
+
+test("navigator.serviceWorker goes from the navigator and its prototype", () => {
+  // Where a browser keeps it: an accessor on WorkerNavigator.prototype.
+  const proto = Object.defineProperty({}, "serviceWorker", { get() { return { register() {} }; }, configurable: true });
+  const navigator = Object.create(proto);
+  assert.deepEqual(revokeNavigator(navigator), ["navigator.serviceWorker"]);
+  assert.equal("serviceWorker" in navigator, false);
+  assert.deepEqual(revokeNavigator(navigator), [], "nothing left to close the second time");
+  assert.ok(REVOKED_NAVIGATOR.includes("serviceWorker"));
+  const stuck = Object.create(Object.defineProperty({}, "serviceWorker", { value: {}, configurable: false }));
+  assert.throws(() => revokeNavigator(stuck), /serviceWorker/, "one that cannot be removed stops the start");
 });

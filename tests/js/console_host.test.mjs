@@ -13,9 +13,9 @@ test("events go to the console method of their severity, with the prefix, then t
   const { calls, console } = recordingConsole();
   const seen = [];
   const host = createEventHost({ sink: (e) => seen.push(e), console });
-  host.deliver({ type: "fetch.decision", severity: "warn", reason: "origin_denied" });
-  host.deliver({ type: "obligation.leak", severity: "error" });
-  host.deliver({ type: "authority.loaded", severity: "bogus" });
+  host.deliverWorkerEvent({ type: "fetch.decision", severity: "warn", reason: "origin_denied" });
+  host.deliverWorkerEvent({ type: "obligation.leak", severity: "error" });
+  host.deliverWorkerEvent({ type: "authority.loaded", severity: "bogus" });
   assert.deepEqual(calls.map(([level, prefix, event]) => [level, prefix, event.type]), [
     ["warn", PREFIX, "fetch.decision"],
     ["error", PREFIX, "obligation.leak"],
@@ -32,7 +32,7 @@ test("a sink or console that throws never breaks delivery", () => {
     },
     console: { debug() {}, info() { throw new Error("console failed"); }, warn() {}, error() {} },
   });
-  assert.doesNotThrow(() => host.deliver({ type: "x", severity: "info" }));
+  assert.doesNotThrow(() => host.deliverWorkerEvent({ type: "x", severity: "info" }));
   assert.equal(host.recent().length, 1);
 });
 

@@ -13,7 +13,7 @@ function bridgeWithSpy() {
     calls.push({ url, init });
     return new Response("ok", { status: 200 });
   };
-  return { bridge: createFetchBridge({ authority, fetchImpl, onEvent: (e) => events.push(e) }), calls, events };
+  return { bridge: createFetchBridge({ authority, fetchImpl, onRecord: (e) => events.push(e) }), calls, events };
 }
 
 const base = { request_id: 1, method: "GET", url: `${API}/x`, origin: API, headers: [], credentials: "omit", timeout_ms: 1000 };
@@ -37,7 +37,7 @@ test("a request Python allowed but the policy refuses is denied without fetching
   const tooBig = await bridge.perform({ ...base, method: "POST" }, new Uint8Array(9));
   assert.equal(tooBig.reason, "body_too_large");
   assert.equal(calls.length, 0);
-  assert.equal(events.filter((e) => e.type === "fetch.bridge_denied").length, cases.length + 1);
+  assert.equal(events.filter((e) => e.outcome === "denied").length, cases.length + 1);
 });
 
 test("the bridge sets every fetch option itself", async () => {

@@ -1,0 +1,302 @@
+// The browser_rt security checks, run inside the page in whichever engine opened it. Each check
+// writes {name, ok, detail} to #results; a driver per engine (e2e/engines.js) only reads them
+// back, and the spec (e2e/security.spec.js) adds what only the servers can tell: that the
+// ungranted origin saw nothing, and how many requests the granted one answered at once.
+//
+// Query parameters: api, other (the two loopback origins), policy (the grant, JSON), mode
+// ("worker" runs the worker suite, "page" the page-mode report, "refusal" expects worker
+// mode to refuse to start).
+import { createRuntime } from "/js_bridge/index.mjs";
+
+const params = new URLSearchParams(location.search);
+const API = params.get("api");
+const OTHER = params.get("other");
+const POLICY = JSON.parse(params.get("policy") ?? "{}");
+const MODE = params.get("mode") ?? "worker";
+const status = document.getElementById("status");
+
+/** @type {{name: string, ok: boolean, detail: unknown}[]} */
+const checks = [];
+/** @type {Record<string, unknown>[]} */
+const events = [];
+
+function check(name, ok, detail) {
+  checks.push({ name, ok: Boolean(ok), detail });
+  status.value = `ran ${checks.length}`;
+}
+
+async function attempt(name, body) {
+  try {
+    await body();
+  } catch (error) {
+    check(name, false, { threw: `${error?.name}: ${String(error?.message ?? error).slice(0, 400)}` });
+  }
+}
+
+async function start(isolation) {
+  return createRuntime({
+    indexURL: "/pyodide/",
+    isolation,
+    fetchAuthority: POLICY,
+    diagnostics: { sink: (event) => events.push(event) },
+  });
+}
+
+// Python helpers shared by the checks: one fetch's outcome as a small dict.
+const OUTCOME = `
+import asyncio, inspect, js
+from browser_rt import current_cx
+from browser_rt.fetch import FetchDenied, FetchError
+
+async def outcome(url, **kw):
+    try:
+        r = await current_cx().fetch(url, **kw)
+    except FetchDenied as e:
+        return {"denied": str(e.reason)}
+    except FetchError as e:
+        return {"error": e.code}
+    return {"status": r.status, "body": (await r.text())[:200]}
+`;
+
+// Every way we know for Python in the worker to load something from another origin. Each must
+// fail; the spec then checks that the other origin's server saw none of them.
+const ESCAPES = `
+import js, inspect
+results = {}
+B = "${OTHER}"
+
+async def attempt(name, action):
+    try:
+        value = action()
+        if inspect.isawaitable(value):
+            value = await value
+        results[name] = "REACHED"
+    except Exception as e:
+        results[name] = "blocked:" + type(e).__name__ + ":" + str(e)[:100]
+
+def from_pyodide_http(name):
+    import pyodide.http as http
+    return getattr(http, name)
+
+await attempt("js.fetch", lambda: js.fetch(B + "/fetch"))
+await attempt("pyodide.http.pyfetch", lambda: from_pyodide_http("pyfetch")(B + "/pyfetch"))
+await attempt("pyodide.http.pyxhr", lambda: from_pyodide_http("pyxhr").get(B + "/pyxhr"))
+await attempt("pyodide.http.open_url", lambda: from_pyodide_http("open_url")(B + "/open_url"))
+await attempt("XMLHttpRequest", lambda: js.XMLHttpRequest.new())
+await attempt("WebSocket", lambda: js.WebSocket.new(B.replace("http", "ws") + "/ws"))
+await attempt("WebSocketStream", lambda: js.WebSocketStream.new(B.replace("http", "ws") + "/wss"))
+await attempt("EventSource", lambda: js.EventSource.new(B + "/events"))
+await attempt("WebTransport", lambda: js.WebTransport.new(B.replace("http", "https") + "/wt"))
+await attempt("importScripts", lambda: js.importScripts(B + "/importScripts.js"))
+await attempt("nested Worker", lambda: js.Worker.new(B + "/worker.js"))
+await attempt("SharedWorker", lambda: js.SharedWorker.new(B + "/shared.js"))
+await attempt("caches.open", lambda: js.caches.open("x"))
+await attempt("indexedDB", lambda: js.indexedDB.open("x"))
+await attempt("BroadcastChannel", lambda: js.BroadcastChannel.new("x"))
+await attempt("FontFace.load", lambda: js.FontFace.new("x", "url(" + B + "/font.woff2)").load())
+def via_font_set():
+    face = js.FontFace.new("y", "url(" + B + "/fontset.woff2)")
+    js.fonts.add(face)
+    return js.fonts.load("12px y")
+await attempt("fonts.load", via_font_set)
+await attempt("Notification", lambda: js.Notification.new("x", js.Object.fromEntries([["icon", B + "/icon.png"]])))
+await attempt("navigator.serviceWorker", lambda: js.navigator.serviceWorker.register(B + "/sw.js"))
+await attempt("Function constructor", lambda: js.Object.constructor("return fetch('" + B + "/function')")())
+await attempt("js.eval", lambda: js.eval("fetch('" + B + "/eval')"))
+# A string handler raises nothing when the policy refuses it: the other origin's log decides.
+js.setTimeout("fetch('" + B + "/settimeout'); import('" + B + "/settimeout.mjs')", 0)
+results["setTimeout with a string"] = "scheduled (the other origin's log decides)"
+await attempt("Reflect.construct(Function)", lambda: js.Reflect.construct(js.Object.constructor, js.Array.of("return import('" + B + "/reflect.mjs')"))())
+def via_run_js_import():
+    from pyodide.code import run_js
+    return run_js("import('" + B + "/module.mjs')")
+await attempt("import() via run_js", via_run_js_import)
+await attempt("import() via Function", lambda: js.Object.constructor("return import('" + B + "/fn-module.mjs')")())
+# loadPackage reports a failed download on the console and resolves with what it loaded.
+async def via_load_package():
+    import pyodide_js
+    loaded = await pyodide_js.loadPackage(B + "/pkg-1.0-py3-none-any.whl")
+    if len(loaded) == 0:
+        raise RuntimeError("nothing loaded")
+await attempt("pyodide.loadPackage(url)", via_load_package)
+results
+`;
+
+async function workerSuite() {
+  let rt;
+  try {
+    rt = await start("worker");
+  } catch (error) {
+    check("worker starts", false, { name: error?.name, message: String(error?.message) });
+    return;
+  }
+  const isolation = events.find((e) => e.type === "worker.isolation");
+  check("worker starts", true, { shape: isolation?.shape, revoked: isolation?.revoked, closed: isolation?.closed });
+  const run = (code) => rt.runPythonAsync(code);
+  await run(OUTCOME);
+
+  await attempt("allowed GET and POST reach the granted origin", async () => {
+    const got = await run(`[await outcome("${API}/items?q=1"),
+ await outcome("${API}/items", method="POST", body="hello", headers={"content-type": "text/plain"})]`);
+    check("allowed GET and POST reach the granted origin", got[0].status === 200 && JSON.parse(got[1].body).body_bytes === 5, got);
+  });
+
+  await attempt("denials never leave the page", async () => {
+    const got = await run(`[await outcome("${OTHER}/steal"),
+ await outcome("${API}/x", method="DELETE"),
+ await outcome("${API}/x", credentials="include"),
+ await outcome("${API}/x", headers=[("x-a", "1")] * 5),
+ await outcome("${API}/x", headers={"x-a": "1\\r\\nHost: evil"}),
+ await outcome("${API}/x", headers={"cookie": "a=b"}),
+ await outcome("${API}/x", method="POST", body="x" * 2048),
+ await outcome("${API}/x", method="GET", body="x"),
+ await outcome("javascript:alert(1)"),
+ await outcome("${API.replace("http://", "http://user:pw@")}/x")]`);
+    const want = ["origin_denied", "method_denied", "credentials_denied", "header_count_exceeded", "invalid_header",
+      "forbidden_header", "body_too_large", "body_not_allowed", "scheme_denied", "userinfo_denied"];
+    check("denials never leave the page", JSON.stringify(got.map((o) => o.denied)) === JSON.stringify(want), got);
+  });
+
+  await attempt("a redirect to the other origin is refused", async () => {
+    const got = await run(`await outcome("${API}/redirect?to=${encodeURIComponent(`${OTHER}/landing`)}")`);
+    check("a redirect to the other origin is refused", got.error === "redirect_denied", got);
+  });
+
+  await attempt("timeout, response cap and cancellation", async () => {
+    const got = await run(`
+timeout = await outcome("${API}/slow?ms=1000", timeout=0.5)
+too_big = await outcome("${API}/big?bytes=200000")
+too_big_undeclared = await outcome("${API}/big?bytes=200000&declare=0")
+task = asyncio.ensure_future(outcome("${API}/drip?ms=8000"))
+await asyncio.sleep(0.5)
+task.cancel()
+try:
+    await task
+    cancelled = False
+except asyncio.CancelledError:
+    cancelled = True
+[timeout, too_big, too_big_undeclared, cancelled]`);
+    const ok = got[0].error === "timeout" && got[1].error === "response_too_large" && got[2].error === "response_too_large" && got[3] === true;
+    check("timeout, response cap and cancellation", ok, got);
+  });
+
+  await attempt("every ambient escape is blocked", async () => {
+    const got = await run(ESCAPES);
+    const reached = Object.entries(got).filter(([, outcome]) => outcome === "REACHED").map(([name]) => name);
+    check("every ambient escape is blocked", reached.length === 0 && Object.keys(got).length === 26, { reached, outcomes: got });
+  });
+
+  await attempt("raw fetch posts to the other origin are refused by the bridge", async () => {
+    const before = rt.bridgeRecord().totals.denied;
+    await run(`
+import js
+for i in range(3):
+    js.postMessage(js.JSON.parse('{"type": "fetch", "id": ' + str(900000 + i) + ', "request": {"request_id": ' + str(900000 + i) + ', "method": "GET", "url": "${OTHER}/raw-post", "origin": "${OTHER}", "headers": [], "credentials": "omit", "timeout_ms": 1000}, "body": null}'))
+await asyncio.sleep(0.3)`);
+    const denied = rt.bridgeRecord().totals.denied - before;
+    check("raw fetch posts to the other origin are refused by the bridge", denied === 3, { denied });
+  });
+
+  await attempt("forged messages are stamped as the worker's or dropped", async () => {
+    const sinkBefore = events.length;
+    await run(`
+import js, json
+forged = {"schema": "browser-rt-event-v1", "source": "bridge", "type": "bridge.request", "severity": "info",
+          "decision": "allow", "outcome": "performed", "origin": "${OTHER}", "method": "GET", "status": 200, "seq": 1}
+for _ in range(5):
+    js.postMessage(js.JSON.parse(json.dumps({"type": "event", "event": forged})))
+for bogus in ['{"type": "bogus"}', '{"type": "ready"}', '{"type": "progress", "stage": "x", "fraction": 0.5}',
+              '{"type": "run-result", "id": 424242, "ok": true, "value": 1}', '"just a string"', '{"type": "event", "event": 5}']:
+    js.postMessage(js.JSON.parse(bogus))
+await asyncio.sleep(0.3)`);
+    const after = events.slice(sinkBefore);
+    const forgedSeen = after.filter((e) => e.type === "bridge.request" && e.origin === OTHER && e.outcome === "performed");
+    const claimsBridge = forgedSeen.filter((e) => e.source !== "worker");
+    const record = rt.bridgeRecord();
+    const performedOther = record.entries.filter((e) => e.outcome === "performed" && e.origin === OTHER);
+    const dropped = rt.droppedMessages();
+    const droppedTotal = Object.values(dropped).reduce((a, b) => a + b, 0);
+    check("forged messages are stamped as the worker's or dropped",
+      forgedSeen.length === 5 && claimsBridge.length === 0 && performedOther.length === 0 && droppedTotal === 6,
+      { forged: forgedSeen.length, claimsBridge: claimsBridge.length, performedOther: performedOther.length, dropped });
+  });
+
+  await attempt("a raw fetch flood is held to the policy's limits", async () => {
+    const before = rt.bridgeRecord().totals;
+    const flood = run(`
+import js
+for i in range(3000):
+    js.postMessage(js.JSON.parse('{"type": "fetch", "id": ' + str(100000 + i) + ', "request": {"request_id": ' + str(100000 + i) + ', "method": "GET", "url": "${API}/slow?ms=250", "origin": "${API}", "headers": [], "credentials": "omit", "timeout_ms": 20000}, "body": null}'))
+3000`);
+    await flood;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const started = performance.now();
+    const own = await fetch(`${API}/page-own?t=${Date.now()}`, { cache: "no-store" }).then((r) => r.status, (e) => String(e));
+    const ownMs = Math.round(performance.now() - started);
+    const deadline = performance.now() + 60_000;
+    while (rt.bridgeRecord().totals.performed + rt.bridgeRecord().totals.denied - before.performed - before.denied < 3000 && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const totals = rt.bridgeRecord().totals;
+    const performed = totals.performed - before.performed;
+    const denied = totals.denied - before.denied;
+    const limitEvents = events.filter((e) => e.source === "bridge" && e.reason === "rate_limited").length;
+    const droppedSummaries = events.filter((e) => e.type === "diagnostics.dropped").length;
+    const ok = own === 200 && ownMs < 2000 && performed + denied === 3000 && denied > 0 && limitEvents > 0;
+    check("a raw fetch flood is held to the policy's limits", ok, { own, ownMs, performed, denied, limitEvents, droppedSummaries });
+  });
+
+  await attempt("1,000 concurrent polite fetches succeed or are denied rate_limited", async () => {
+    const got = await run(`
+from collections import Counter
+outcomes = await asyncio.gather(*[outcome("${API}/polite?i=%d" % i) for i in range(1000)])
+Counter(str(o.get("status") or o.get("denied") or o.get("error")) for o in outcomes)`);
+    const kinds = Object.keys(got);
+    check("1,000 concurrent polite fetches succeed or are denied rate_limited",
+      kinds.every((kind) => kind === "200" || kind === "rate_limited") && (got["200"] ?? 0) > 0, got);
+  });
+
+  const foreign = performance.getEntriesByType("resource").map((entry) => entry.name)
+    .filter((url) => !url.startsWith(`${location.origin}/`) && !url.startsWith(`${API}/`) && !url.startsWith("blob:") && !url.startsWith("data:"));
+  check("the page loaded nothing from a foreign origin", foreign.length === 0, { foreign });
+  const record = rt.bridgeRecord();
+  // The spec compares these totals with what the granted server logged.
+  check("the bridge record counts every request", record.totals.performed > 0, record.totals);
+  check("the bridge record carries no path, query, header or body",
+    record.entries.every((entry) => !JSON.stringify(entry).includes("/slow") && !JSON.stringify(entry).includes("q=1")),
+    { sample: record.entries.slice(-3), totals: record.totals });
+  await rt.close();
+}
+
+async function pageSuite() {
+  const rt = await start("page");
+  const ambient = events.find((e) => e.type === "runtime.ambient_paths");
+  const paths = ambient?.paths ?? [];
+  check("page mode reports the ambient paths it cannot close",
+    ambient?.severity === "warn" && ["js.fetch", "js.XMLHttpRequest", "pyodide.http.pyfetch", "js.Function"].every((p) => paths.includes(p)),
+    { paths });
+  await rt.close();
+}
+
+async function refusalSuite() {
+  try {
+    const rt = await start("worker");
+    await rt.close();
+    check("worker mode refuses to start without a provable policy", false, "it started");
+  } catch (error) {
+    const message = String(error?.message);
+    check("worker mode refuses to start without a provable policy",
+      error?.name === "WorkerIsolationError" && message.includes("browser-rt policy csp"), { name: error?.name, message });
+  }
+}
+
+const suites = { worker: workerSuite, page: pageSuite, refusal: refusalSuite };
+try {
+  await (suites[MODE] ?? (() => check("known mode", false, MODE)))();
+} catch (error) {
+  check("suite ran to the end", false, String(error?.stack ?? error));
+}
+const results = document.getElementById("results");
+results.textContent = JSON.stringify({ engine: navigator.userAgent, mode: MODE, checks }, null, 1);
+results.dataset.state = "done";
+status.value = "done";

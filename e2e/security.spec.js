@@ -1,0 +1,154 @@
+// @ts-check
+// The boundary's security checks in every engine (the Playwright project names the engine) and
+// in both hosting shapes:
+// - header: `browser-rt serve`, which sends worker.mjs with the worker CSP;
+// - meta: the production bundle copied to a plain static server that sends no security headers
+//   (`python3 -m http.server`), whose page carries the CSP as a <meta>.
+// The checks run inside e2e/pages/security.html; this spec reads their results, then asks the
+// servers what actually reached them.
+const { test, expect } = require("@playwright/test");
+const { spawn, execFileSync } = require("node:child_process");
+const fs = require("node:fs");
+const os = require("node:os");
+const path = require("node:path");
+const { launchEngine, freePort } = require("./engines");
+const { API, OTHER, HARNESS, resetServers } = require("./helpers");
+
+const ROOT = path.resolve(__dirname, "..");
+const PRODUCTION_BUNDLE = path.join(ROOT, "build", "bundle-production");
+const POLICY = {
+  origins: [API],
+  methods: ["GET", "POST"],
+  max_header_count: 4,
+  max_request_body_bytes: 1024,
+  max_response_body_bytes: 65536,
+  timeout_ms: 20000,
+};
+const MAX_CONCURRENT = 4; // the policy default for max_concurrent_requests
+
+/** @type {import("./engines").EngineDriver} */
+let engine;
+/** @type {{origin: string, stop: () => void}} */
+let staticHost;
+
+test.describe.configure({ mode: "serial" });
+
+test.beforeAll(async ({}, testInfo) => {
+  testInfo.setTimeout(120_000);
+  engine = await launchEngine(/** @type {any} */ (testInfo.project.name));
+  testInfo.annotations.push({ type: "engine", description: await engine.version() });
+  staticHost = await startPlainStaticHost();
+});
+
+test.afterAll(async () => {
+  await engine?.close();
+  staticHost?.stop();
+});
+
+/** @param {string} pageURL @param {string} mode */
+async function runChecks(pageURL, mode) {
+  await resetServers();
+  const query = new URLSearchParams({ mode, api: API, other: OTHER, policy: JSON.stringify(POLICY) });
+  await engine.open(`${pageURL}?${query}`);
+  const text = await engine.waitForText('#results[data-state="done"]', 240_000);
+  const report = JSON.parse(text);
+  for (const check of report.checks) {
+    console.log(`[${engine.name}] ${check.ok ? "PASS" : "FAIL"} ${check.name}`);
+  }
+  const failed = report.checks.filter((/** @type {any} */ c) => !c.ok);
+  expect(failed, JSON.stringify(failed, null, 1)).toEqual([]);
+  return report;
+}
+
+/** @param {string} origin */
+async function apiLog(origin) {
+  return /** @type {any} */ (await (await fetch(`${origin}/__log`)).json());
+}
+
+/** @param {any} report @param {string} expectedShape */
+async function expectBoundaryHeld(report, expectedShape) {
+  const names = report.checks.map((/** @type {any} */ c) => c.name);
+  expect(names.length).toBeGreaterThanOrEqual(12);
+  const started = report.checks.find((/** @type {any} */ c) => c.name === "worker starts");
+  expect(started.detail.shape).toBe(expectedShape);
+  // Give string-scheduled code (setTimeout) its chance to have reached the other origin.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  expect((await apiLog(OTHER)).requests).toEqual([]);
+  const api = await apiLog(API);
+  // The flood and the 1,000 polite fetches never held more than the policy's slots, plus the
+  // page's own request.
+  expect(api.peak_active).toBeLessThanOrEqual(MAX_CONCURRENT + 1);
+  expect(api.peak_active).toBeGreaterThan(0);
+  // The bridge's own record accounts for every request the granted server answered (the page's
+  // own request aside): performed ones, and failed ones that reached it (timeout, cap, abort,
+  // refused redirect). Its denials reached nothing.
+  const totals = report.checks.find((/** @type {any} */ c) => c.name === "the bridge record counts every request").detail;
+  const fromBridge = api.requests.filter((/** @type {any} */ r) => r.path !== "/page-own");
+  expect(fromBridge.length).toBe(totals.performed + totals.failed);
+}
+
+test("header shape: the worker suite holds under browser-rt serve", async () => {
+  test.setTimeout(300_000);
+  const report = await runChecks(`${HARNESS}/e2e/security.html`, "worker");
+  await expectBoundaryHeld(report, "header");
+});
+
+test("meta shape: the production bundle holds on a plain static host", async () => {
+  test.setTimeout(300_000);
+  // The bundle's own page starts in worker mode there, under the <meta> policy it was built with.
+  await engine.open(`${staticHost.origin}/`);
+  expect(await engine.waitForText("body[data-state]", 120_000)).toMatch(/Status: ready\s+Python says: emscripten browser_rt \d/);
+  const report = await runChecks(`${staticHost.origin}/security.html`, "worker");
+  await expectBoundaryHeld(report, "meta");
+});
+
+test("a plain static host without the <meta> policy: worker mode refuses to start", async () => {
+  test.setTimeout(120_000);
+  await runChecks(`${staticHost.origin}/security-no-policy.html`, "refusal");
+  expect((await apiLog(OTHER)).requests).toEqual([]);
+});
+
+test("page mode reports the ambient paths it cannot close", async () => {
+  test.setTimeout(120_000);
+  await runChecks(`${HARNESS}/e2e/security.html`, "page");
+});
+
+/**
+ * The production bundle and the check pages in a temporary folder, served by Python's own
+ * `http.server`: no CSP, no other security header, as a bucket or GitHub Pages would.
+ */
+async function startPlainStaticHost() {
+  if (!fs.existsSync(path.join(PRODUCTION_BUNDLE, "pyodide", "pyodide.mjs"))) {
+    throw new Error(`${PRODUCTION_BUNDLE} is missing: run make bundle-production`);
+  }
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), "browser-rt-static-"));
+  fs.cpSync(PRODUCTION_BUNDLE, folder, { recursive: true });
+  const policyFile = path.join(folder, "security-policy.json");
+  fs.writeFileSync(policyFile, JSON.stringify(POLICY));
+  const meta = execFileSync(path.join(ROOT, ".venv", "bin", "browser-rt"), ["policy", "csp", policyFile, "--target", "meta"], { encoding: "utf8" }).trim();
+  const page = fs.readFileSync(path.join(__dirname, "pages", "security.html"), "utf8");
+  fs.writeFileSync(path.join(folder, "security.html"), page.replace("<!--CSP-->", meta));
+  fs.writeFileSync(path.join(folder, "security-no-policy.html"), page);
+  fs.copyFileSync(path.join(__dirname, "pages", "security-checks.mjs"), path.join(folder, "security-checks.mjs"));
+  const port = await freePort();
+  const server = spawn(path.join(ROOT, ".venv", "bin", "python"), ["-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", folder], { stdio: "ignore" });
+  const origin = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      const response = await fetch(`${origin}/security.html`);
+      if (response.ok && !response.headers.has("content-security-policy")) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error("the plain static server did not start");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    origin,
+    stop: () => {
+      server.kill();
+      fs.rmSync(folder, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,154 @@
+// @ts-check
+/**
+ * The worker protocol: every message the page and the browser_rt worker exchange, both ways,
+ * with its fields and bounds. The worker runs hostile Python, so `readWorkerMessage` is the one
+ * place the page decides whether something the worker posted is a message at all: an unknown
+ * type, a missing field or a value out of bounds gives `null` and a reason to count, never a
+ * half-read message.
+ */
+
+/** What the worker may post to the page. */
+export const WorkerMessage = Object.freeze({
+  PROGRESS: "progress",
+  READY: "ready",
+  INIT_ERROR: "init-error",
+  EVENT: "event",
+  FETCH: "fetch",
+  ABORT: "abort",
+  RUN_RESULT: "run-result",
+});
+
+/** What the page posts to the worker. */
+export const PageMessage = Object.freeze({
+  INIT: "init",
+  RUN: "run",
+  FETCH_RESULT: "fetch-result",
+  ABORT_DONE: "abort-done",
+});
+
+/** Bounds on what the worker may post; anything larger is dropped, not truncated. */
+export const MESSAGE_LIMITS = Object.freeze({
+  /** Characters in a progress stage, an error name or a revoked global's name. */
+  shortText: 64,
+  /** Characters in an init-error or run-result error message. */
+  longText: 4096,
+  /** Entries in the lists a ready message carries. */
+  listEntries: 128,
+  /** Headers a fetch message may carry (the policy's own cap, 64, is checked after). */
+  headers: 128,
+  /** Characters in one header name or value, and in a request URL. */
+  headerText: 8192,
+});
+
+/**
+ * @typedef {{type: "progress", stage: string, fraction: number}
+ *   | {type: "ready", revoked: string[], scrubbed: string[], closed: string[]}
+ *   | {type: "init-error", message: string}
+ *   | {type: "event", event: Record<string, unknown>}
+ *   | {type: "fetch", id: number, request: import("./index").BridgeRequest, body: Uint8Array | null}
+ *   | {type: "abort", id: number, requestId: number}
+ *   | {type: "run-result", id: number, ok: true, value: unknown}
+ *   | {type: "run-result", id: number, ok: false, name: string, message: string}} WorkerMessageValue
+ */
+
+/**
+ * Read one message the worker posted. Returns the validated message (fresh objects, so later
+ * changes by the sender cannot reach it), or the reason it was dropped.
+ * @param {unknown} data
+ * @returns {{message: WorkerMessageValue} | {dropped: string}}
+ */
+export function readWorkerMessage(data) {
+  if (!isRecord(data)) return { dropped: "not_an_object" };
+  switch (data.type) {
+    case WorkerMessage.PROGRESS: {
+      const { stage, fraction } = data;
+      if (!isShortText(stage) || typeof fraction !== "number" || !(fraction >= 0 && fraction <= 1)) return { dropped: "bad_progress" };
+      return { message: { type: WorkerMessage.PROGRESS, stage, fraction } };
+    }
+    case WorkerMessage.READY: {
+      const lists = [data.revoked, data.scrubbed, data.closed].map(readNameList);
+      if (lists.some((list) => list === null)) return { dropped: "bad_ready" };
+      const [revoked, scrubbed, closed] = /** @type {string[][]} */ (lists);
+      return { message: { type: WorkerMessage.READY, revoked, scrubbed, closed } };
+    }
+    case WorkerMessage.INIT_ERROR:
+      if (!isText(data.message, MESSAGE_LIMITS.longText)) return { dropped: "bad_init_error" };
+      return { message: { type: WorkerMessage.INIT_ERROR, message: data.message } };
+    case WorkerMessage.EVENT:
+      if (!isRecord(data.event)) return { dropped: "bad_event" };
+      return { message: { type: WorkerMessage.EVENT, event: data.event } };
+    case WorkerMessage.FETCH: {
+      const request = readBridgeRequest(data.request);
+      const body = data.body ?? null;
+      if (!isId(data.id) || request === null) return { dropped: "bad_fetch" };
+      if (body !== null && !(body instanceof Uint8Array)) return { dropped: "bad_fetch" };
+      return { message: { type: WorkerMessage.FETCH, id: data.id, request, body } };
+    }
+    case WorkerMessage.ABORT:
+      if (!isId(data.id) || !isId(data.requestId)) return { dropped: "bad_abort" };
+      return { message: { type: WorkerMessage.ABORT, id: data.id, requestId: data.requestId } };
+    case WorkerMessage.RUN_RESULT:
+      if (!isId(data.id) || typeof data.ok !== "boolean") return { dropped: "bad_run_result" };
+      if (data.ok) return { message: { type: WorkerMessage.RUN_RESULT, id: data.id, ok: true, value: data.value } };
+      if (!isText(data.name, MESSAGE_LIMITS.shortText) || !isText(data.message, MESSAGE_LIMITS.longText)) {
+        return { dropped: "bad_run_result" };
+      }
+      return { message: { type: WorkerMessage.RUN_RESULT, id: data.id, ok: false, name: data.name, message: data.message } };
+    default:
+      return { dropped: "unknown_type" };
+  }
+}
+
+/**
+ * A bridge request with exactly the fields the bridge reads, as plain strings and numbers.
+ * Extra fields are ignored; the policy re-check then decides on these values alone.
+ * @param {unknown} raw
+ * @returns {import("./index").BridgeRequest | null}
+ */
+function readBridgeRequest(raw) {
+  if (!isRecord(raw)) return null;
+  const { request_id: requestId, method, url, origin, headers, credentials, timeout_ms: timeoutMs } = raw;
+  if (!isId(requestId) || !isText(method, MESSAGE_LIMITS.shortText) || !isText(url, MESSAGE_LIMITS.headerText)) return null;
+  if (!isText(origin, MESSAGE_LIMITS.headerText) || !isText(credentials, MESSAGE_LIMITS.shortText)) return null;
+  if (typeof timeoutMs !== "number" || !Number.isFinite(timeoutMs)) return null;
+  if (!Array.isArray(headers) || headers.length > MESSAGE_LIMITS.headers) return null;
+  /** @type {[string, string][]} */
+  const pairs = [];
+  for (const pair of headers) {
+    if (!Array.isArray(pair) || pair.length !== 2) return null;
+    const [name, value] = pair;
+    if (!isText(name, MESSAGE_LIMITS.headerText) || !isText(value, MESSAGE_LIMITS.headerText)) return null;
+    pairs.push([name, value]);
+  }
+  return /** @type {import("./index").BridgeRequest} */ ({
+    request_id: requestId, method, url, origin, headers: pairs,
+    credentials: /** @type {any} */ (credentials), timeout_ms: timeoutMs,
+  });
+}
+
+/** @param {unknown} value @returns {string[] | null} */
+function readNameList(value) {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.length > MESSAGE_LIMITS.listEntries) return null;
+  return value.every((item) => isShortText(item)) ? value.slice() : null;
+}
+
+/** @param {unknown} value @returns {value is Record<string, any>} */
+function isRecord(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** @param {unknown} value @returns {value is number} */
+function isId(value) {
+  return Number.isSafeInteger(value) && /** @type {number} */ (value) >= 0;
+}
+
+/** @param {unknown} value @param {number} max @returns {value is string} */
+function isText(value, max) {
+  return typeof value === "string" && value.length <= max;
+}
+
+/** @param {unknown} value @returns {value is string} */
+function isShortText(value) {
+  return isText(value, MESSAGE_LIMITS.shortText);
+}
