@@ -45,6 +45,13 @@ module.exports = defineConfig({
       timeout: 30_000,
     },
     {
+      // The harness again, cross-origin isolated (COOP/COEP): interrupts keep the runtime.
+      command: `.venv/bin/browser-rt serve --bundle build/bundle --port ${ports.isolated} --api-ports ${ports.isolatedApi},${ports.isolatedOther} --mount /e2e/=e2e/pages --cross-origin-isolated`,
+      url: `${origin(ports.isolated)}/`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+    },
+    {
       // The demo site (e2e/demo*.spec.js), with a policy that grants only its "api" server.
       command: `.venv/bin/browser-rt serve --bundle build/bundle --site site --port ${ports.demo} --api-ports ${ports.demoApi},${ports.demoOther} --policy ${DEMO_POLICY}`,
       url: `${origin(ports.demo)}/`,

@@ -53,6 +53,7 @@ def _serve(args: argparse.Namespace) -> int:
             policy_path=args.policy,
             api_ports=args.api_ports,
             mounts=args.mount,
+            cross_origin_isolated=args.cross_origin_isolated,
         )
     except ServeError as exc:
         print(f"browser-rt serve: error: {exc}", file=sys.stderr)
@@ -163,6 +164,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="/PREFIX/=DIR",
         help="serve DIR under /PREFIX/ as well (repeatable)",
+    )
+    serve.add_argument(
+        "--cross-origin-isolated",
+        action="store_true",
+        help="send COOP/COEP so the page is cross-origin isolated: then rt.interrupt() and run timeouts "
+        "raise KeyboardInterrupt and keep the runtime instead of restarting it",
     )
     serve.set_defaults(handler=_serve)
 

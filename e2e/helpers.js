@@ -6,6 +6,8 @@ const { ports, origin } = require("./ports");
 const API = origin(ports.api);
 const OTHER = origin(ports.other);
 const HARNESS = origin(ports.harness);
+/** The same harness, served cross-origin isolated (COOP/COEP). */
+const ISOLATED_HARNESS = origin(ports.isolated);
 
 /** @param {string} origin */
 async function serverLog(origin) {
@@ -22,9 +24,10 @@ async function resetServers() {
  * Open the harness and create a runtime in it.
  * @param {import("@playwright/test").Page} page
  * @param {object} options createRuntime options (fetchAuthority, isolation, diagnostics mode)
+ * @param {string} [harness] which server to open it from (ISOLATED_HARNESS for COOP/COEP)
  */
-async function startRuntime(page, options) {
-  await page.goto("/e2e/harness.html");
+async function startRuntime(page, options, harness = HARNESS) {
+  await page.goto(`${harness}/e2e/harness.html`);
   await expect(page.locator("#status")).toHaveText("ready");
   await page.evaluate(async (opts) => {
     const events = [];
@@ -51,4 +54,4 @@ function runPython(page, code) {
   }, code);
 }
 
-module.exports = { API, OTHER, HARNESS, serverLog, resetServers, startRuntime, runPython };
+module.exports = { API, OTHER, HARNESS, ISOLATED_HARNESS, serverLog, resetServers, startRuntime, runPython };

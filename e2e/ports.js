@@ -8,7 +8,7 @@
 const { execFileSync } = require("node:child_process");
 
 const VARIABLE = "BROWSER_RT_E2E_PORTS";
-const NAMES = /** @type {const} */ (["harness", "api", "other", "demo", "demoApi", "demoOther"]);
+const NAMES = /** @type {const} */ (["harness", "api", "other", "demo", "demoApi", "demoOther", "isolated", "isolatedApi", "isolatedOther"]);
 
 /** Ask the kernel for `count` ports that are free right now (a child process, so this stays synchronous). */
 function freePortsSync(count) {

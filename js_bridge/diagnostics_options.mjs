@@ -42,3 +42,11 @@ export function createConsoleWarning(out) {
       "secrets (headers, bodies, URLs). Use it for local debugging only.",
   );
 }
+
+/**
+ * The part of the diagnostics options Python needs (the sink stays on the page).
+ * @param {ReturnType<typeof checkDiagnostics>} diagnostics
+ */
+export function diagnosticsForPython(diagnostics) {
+  return { mode: diagnostics.mode, allowUnredacted: diagnostics.allowUnredacted, ci: diagnostics.ci };
+}

@@ -16,6 +16,8 @@ export const WorkerMessage = Object.freeze({
   FETCH: "fetch",
   ABORT: "abort",
   RUN_RESULT: "run-result",
+  OUTPUT: "output",
+  FS_RESULT: "fs-result",
 });
 
 /** What the page posts to the worker. */
@@ -24,6 +26,9 @@ export const PageMessage = Object.freeze({
   RUN: "run",
   FETCH_RESULT: "fetch-result",
   ABORT_DONE: "abort-done",
+  CALL: "call",
+  CANCEL_RUN: "cancel-run",
+  FS: "fs",
 });
 
 /** Bounds on what the worker may post; anything larger is dropped, not truncated. */
@@ -38,6 +43,14 @@ export const MESSAGE_LIMITS = Object.freeze({
   headers: 128,
   /** Characters in one header name or value, and in a request URL. */
   headerText: 8192,
+  /** Lines in one output message, and characters in one line. */
+  outputLines: 1000,
+  outputLineChars: 65_536,
+  /** Traceback lines in a failed run's description. */
+  tracebackLines: 64,
+  /** Names in a listdir answer; bytes in a readFile answer. */
+  listdirEntries: 10_000,
+  fileBytes: 64 << 20,
 });
 
 /**
@@ -48,7 +61,10 @@ export const MESSAGE_LIMITS = Object.freeze({
  *   | {type: "fetch", id: number, request: import("./index").BridgeRequest, body: Uint8Array | null}
  *   | {type: "abort", id: number, requestId: number}
  *   | {type: "run-result", id: number, ok: true, value: unknown}
- *   | {type: "run-result", id: number, ok: false, name: string, message: string}} WorkerMessageValue
+ *   | {type: "run-result", id: number, ok: false, error: {type: string, message: string, traceback: string[]}}
+ *   | {type: "output", stream: "stdout" | "stderr", lines: string[]}
+ *   | {type: "fs-result", id: number, ok: true, value: Uint8Array | string[] | null}
+ *   | {type: "fs-result", id: number, ok: false, message: string}} WorkerMessageValue
  */
 
 /**
@@ -87,13 +103,36 @@ export function readWorkerMessage(data) {
     case WorkerMessage.ABORT:
       if (!isId(data.id) || !isId(data.requestId)) return { dropped: "bad_abort" };
       return { message: { type: WorkerMessage.ABORT, id: data.id, requestId: data.requestId } };
-    case WorkerMessage.RUN_RESULT:
+    case WorkerMessage.RUN_RESULT: {
       if (!isId(data.id) || typeof data.ok !== "boolean") return { dropped: "bad_run_result" };
       if (data.ok) return { message: { type: WorkerMessage.RUN_RESULT, id: data.id, ok: true, value: data.value } };
-      if (!isText(data.name, MESSAGE_LIMITS.shortText) || !isText(data.message, MESSAGE_LIMITS.longText)) {
+      const error = isRecord(data.error) ? data.error : {};
+      const traceback = readTextList(error.traceback, MESSAGE_LIMITS.tracebackLines, MESSAGE_LIMITS.longText);
+      if (!isText(error.type, 128) || !isText(error.message, MESSAGE_LIMITS.longText) || traceback === null) {
         return { dropped: "bad_run_result" };
       }
-      return { message: { type: WorkerMessage.RUN_RESULT, id: data.id, ok: false, name: data.name, message: data.message } };
+      return { message: { type: WorkerMessage.RUN_RESULT, id: data.id, ok: false, error: { type: error.type, message: error.message, traceback } } };
+    }
+    case WorkerMessage.OUTPUT: {
+      const lines = readTextList(data.lines, MESSAGE_LIMITS.outputLines, MESSAGE_LIMITS.outputLineChars);
+      if ((data.stream !== "stdout" && data.stream !== "stderr") || lines === null) return { dropped: "bad_output" };
+      return { message: { type: WorkerMessage.OUTPUT, stream: data.stream, lines } };
+    }
+    case WorkerMessage.FS_RESULT: {
+      if (!isId(data.id) || typeof data.ok !== "boolean") return { dropped: "bad_fs_result" };
+      if (!data.ok) {
+        if (!isText(data.message, MESSAGE_LIMITS.longText)) return { dropped: "bad_fs_result" };
+        return { message: { type: WorkerMessage.FS_RESULT, id: data.id, ok: false, message: data.message } };
+      }
+      const { value } = data;
+      const names = Array.isArray(value) ? readTextList(value, MESSAGE_LIMITS.listdirEntries, 4096) : null;
+      if (value instanceof Uint8Array && value.byteLength <= MESSAGE_LIMITS.fileBytes) {
+        return { message: { type: WorkerMessage.FS_RESULT, id: data.id, ok: true, value: new Uint8Array(value) } };
+      }
+      if (value === null || value === undefined) return { message: { type: WorkerMessage.FS_RESULT, id: data.id, ok: true, value: null } };
+      if (names === null) return { dropped: "bad_fs_result" };
+      return { message: { type: WorkerMessage.FS_RESULT, id: data.id, ok: true, value: names } };
+    }
     default:
       return { dropped: "unknown_type" };
   }
@@ -131,6 +170,17 @@ function readNameList(value) {
   if (value === undefined) return [];
   if (!Array.isArray(value) || value.length > MESSAGE_LIMITS.listEntries) return null;
   return value.every((item) => isShortText(item)) ? value.slice() : null;
+}
+
+/**
+ * @param {unknown} value
+ * @param {number} maxEntries
+ * @param {number} maxChars
+ * @returns {string[] | null}
+ */
+function readTextList(value, maxEntries, maxChars) {
+  if (!Array.isArray(value) || value.length > maxEntries) return null;
+  return value.every((item) => isText(item, maxChars)) ? value.slice() : null;
 }
 
 /** @param {unknown} value @returns {value is Record<string, any>} */

@@ -4,16 +4,30 @@
  * bundle, load browser_rt from the bundle's own lock, and build the Python EmbeddedRuntime.
  */
 
+import { FS_ROOT } from "./run_options.mjs";
+
 /**
  * @param {URL} indexURL the bundle's pyodide/ folder
  * @param {(stage: string, fraction: number) => void} onProgress
+ * @param {{packages?: string[], write?: (stream: string, line: string) => void, files?: [string, Uint8Array][]}} [extras]
+ *   the app's packages (names in the bundle's lock), where Python's output goes, and files to
+ *   write into FS_ROOT before any user code runs
  * @returns {Promise<any>} the Pyodide API object
  */
-export async function bootPython(indexURL, onProgress) {
+export async function bootPython(indexURL, onProgress, { packages = [], write, files = [] } = {}) {
   onProgress("loading-pyodide", 0.05);
   const { loadPyodide } = await import(new URL("pyodide.mjs", indexURL).href);
-  // Passing the package to loadPyodide lets Pyodide fetch the wheels while it is still booting.
-  const pyodide = await loadPyodide({ indexURL: pyodideIndexArgument(indexURL), fullStdLib: false, packages: ["browser_rt"] });
+  if (packages.length > 0) await checkPackagesInLock(indexURL, packages);
+  // Passing the packages to loadPyodide lets Pyodide fetch the wheels while it is still booting.
+  const pyodide = await loadPyodide({
+    indexURL: pyodideIndexArgument(indexURL), fullStdLib: false, packages: ["browser_rt", ...packages],
+  });
+  if (write) {
+    pyodide.setStdout({ batched: (/** @type {string} */ line) => write("stdout", line) });
+    pyodide.setStderr({ batched: (/** @type {string} */ line) => write("stderr", line) });
+  }
+  const fs = fileOps(pyodide);
+  for (const [path, data] of files) fs.writeFile(path, data);
   onProgress("loading-browser-rt", 0.7);
   // The import below is synchronous: give the page one turn to show the stage before it.
   await new Promise((resolve) => setTimeout(resolve, 0));
@@ -90,4 +104,90 @@ export function toPlainResult(value) {
     }
   }
   return value;
+}
+
+/**
+ * Refuse names the bundle does not ship, before Pyodide tries (and fails) to fetch them.
+ * @param {URL} indexURL
+ * @param {string[]} packages
+ */
+async function checkPackagesInLock(indexURL, packages) {
+  const lockURL = new URL("pyodide-lock.json", indexURL);
+  /** @type {any} */
+  let lock;
+  if (lockURL.protocol === "file:") {
+    const { readFile } = await import("node:fs/promises");
+    lock = JSON.parse(await readFile(lockURL, "utf8"));
+  } else {
+    lock = await (await fetch(lockURL.href)).json();
+  }
+  const known = new Set(Object.keys(lock.packages ?? {}).map(normalizeName));
+  const unknown = packages.filter((name) => !known.has(normalizeName(name)));
+  if (unknown.length > 0) {
+    throw new TypeError(`createRuntime: packages: ${unknown.map((n) => JSON.stringify(n)).join(", ")} not in the bundle's pyodide-lock.json (add them with browser-rt bundle --requirements FILE)`);
+  }
+}
+
+/** @param {string} name PEP 503 normalization */
+function normalizeName(name) {
+  return name.toLowerCase().replace(/[-_.]+/g, "-");
+}
+
+/**
+ * The app's file access, inside FS_ROOT (paths are resolved by run_options.resolveFsPath first).
+ * @param {any} pyodide
+ */
+export function fileOps(pyodide) {
+  const FS = pyodide.FS;
+  return Object.freeze({
+    /** @param {string} path @param {Uint8Array} data */
+    writeFile(path, data) {
+      const parent = path.slice(0, path.lastIndexOf("/")) || "/";
+      if (parent.startsWith(FS_ROOT)) FS.mkdirTree(parent);
+      FS.writeFile(path, data);
+    },
+    /** @param {string} path @returns {Uint8Array} */
+    readFile(path) {
+      return FS.readFile(path);
+    },
+    /** @param {string} path @returns {string[]} */
+    listdir(path) {
+      return FS.readdir(path).filter((/** @type {string} */ name) => name !== "." && name !== "..").sort();
+    },
+  });
+}
+
+/**
+ * What a failed run tells the app: the Python side's description when there is one (only the
+ * user's own frames), else the JS error as it is.
+ * @param {any} embedded the EmbeddedRuntime proxy
+ * @param {number} runId
+ * @param {any} error what the run's promise rejected with
+ * @returns {{type: string, message: string, traceback: string[]}}
+ */
+export function describeFailure(embedded, runId, error) {
+  const described = embedded.take_error(runId);
+  if (described) {
+    const plain = toPlainResult(described);
+    return { type: String(plain.type), message: String(plain.message), traceback: Array.from(plain.traceback ?? [], String) };
+  }
+  return { type: String(error?.type ?? error?.name ?? "Error"), message: String(error?.message ?? error), traceback: [] };
+}
+
+/**
+ * Emscripten's FS throws an ErrnoError with only a number: say which call and path failed.
+ * @template T
+ * @param {() => T} action
+ * @param {string} what
+ * @param {string} path
+ * @returns {T}
+ */
+export function fsCall(action, what, path) {
+  try {
+    return action();
+  } catch (error) {
+    const code = /** @type {any} */ (error)?.code ?? /** @type {any} */ (error)?.errno ?? "error";
+    const why = code === "ENOENT" || code === 44 ? "no such file or folder" : code === "EISDIR" || code === 31 ? "is a folder" : `error ${String(code)}`;
+    throw new Error(`${what}: ${JSON.stringify(path)}: ${why}`);
+  }
 }

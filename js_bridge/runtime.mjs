@@ -2,33 +2,25 @@
 /**
  * createRuntime(): the embedding API. It freezes the page's FetchAuthority, starts Pyodide from
  * the offline bundle (in a module Worker by default, or in the page), and makes the fetch bridge
- * the only road from Python to the network.
+ * the only road from Python to the network. This module checks the options and runs page mode;
+ * worker mode lives in worker_host.mjs.
  */
-import { createConsoleWarning, checkDiagnostics } from "./diagnostics_options.mjs";
+import { createConsoleWarning, checkDiagnostics, diagnosticsForPython } from "./diagnostics_options.mjs";
 import { createEventHost } from "./console_host.mjs";
+import { PythonError, RunInterruptedError } from "./errors.mjs";
 import { createFetchBridge } from "./fetch_bridge.mjs";
+import { createOutputSink } from "./output.mjs";
 import { FetchAuthority } from "./policy.mjs";
-import { PageMessage, WorkerMessage, readWorkerMessage } from "./protocol.mjs";
-import { bootPython, makeEmbedded, resolveIndexURL, toPlainResult } from "./python_setup.mjs";
-import { isolationHelp, isolationProblems, metaPolicies, parsePolicies, workerHeaderPolicy } from "./worker_policy.mjs";
+import { bootPython, describeFailure, fileOps, fsCall, makeEmbedded, resolveIndexURL, toPlainResult } from "./python_setup.mjs";
+import { checkCall, checkFiles, checkPackages, checkRunOptions, fileBytes, resolveFsPath } from "./run_options.mjs";
+import { startInWorker } from "./worker_host.mjs";
 
 /** Default location of the Pyodide core: the bundle puts it beside js_bridge/. */
 const DEFAULT_INDEX_URL = new URL("../pyodide/", import.meta.url).href;
 const ISOLATION_MODES = Object.freeze(["worker", "page"]);
-const OPTION_KEYS = Object.freeze(["indexURL", "fetchAuthority", "diagnostics", "isolation", "onProgress", "workerURL"]);
-
-/**
- * Worker mode refused to start because it could not prove its realm is under a policy that
- * holds the boundary. `problems` lists each missing piece; the message says how to fix it.
- */
-export class WorkerIsolationError extends Error {
-  /** @param {string[]} problems @param {string} help */
-  constructor(problems, help) {
-    super(`browser_rt worker isolation cannot be proven: ${problems.join("; ")}. Fix: ${help}`);
-    this.name = "WorkerIsolationError";
-    this.problems = Object.freeze(problems.slice());
-  }
-}
+const OPTION_KEYS = Object.freeze([
+  "indexURL", "fetchAuthority", "diagnostics", "isolation", "onProgress", "workerURL", "stdout", "stderr", "packages", "files",
+]);
 
 /**
  * @param {import("./index").RuntimeOptions} [options]
@@ -47,14 +39,26 @@ export async function createRuntime(options = {}) {
   }
   const onProgress = options.onProgress ?? (() => {});
   if (typeof onProgress !== "function") throw new TypeError("createRuntime: onProgress must be a function");
+  for (const stream of /** @type {const} */ (["stdout", "stderr"])) {
+    if (options[stream] !== undefined && typeof options[stream] !== "function") {
+      throw new TypeError(`createRuntime: ${stream} must be a function that takes one line`);
+    }
+  }
+  const packages = checkPackages(options.packages);
+  const files = checkFiles(options.files);
   const authority = FetchAuthority.fromJSON(options.fetchAuthority ?? {});
   const policy = authority.toJSON();
   const diagnostics = checkDiagnostics(options.diagnostics);
   const events = createEventHost({ sink: diagnostics.sink });
   if (diagnostics.mode === "none") createConsoleWarning(globalThis.console);
   const bridge = createFetchBridge({ authority, fetchImpl: globalThis.fetch, onRecord: events.deliverRecord });
+  const output = createOutputSink({
+    stdout: options.stdout,
+    stderr: options.stderr,
+    onDropped: (summary) => events.deliverPageEvent({ type: "output.dropped", severity: "warn", ...summary }),
+  });
   const indexURL = resolveIndexURL(options.indexURL ?? DEFAULT_INDEX_URL);
-  const settings = { indexURL, policy, diagnostics, onProgress, authority, bridge, events };
+  const settings = { indexURL, policy, diagnostics, onProgress, authority, bridge, events, output, packages, files };
   return isolation === "page" ? startInPage(settings) : startInWorker({ ...settings, workerURL: options.workerURL });
 }
 
@@ -67,16 +71,21 @@ export async function createRuntime(options = {}) {
  * @property {FetchAuthority} authority
  * @property {ReturnType<typeof createFetchBridge>} bridge
  * @property {ReturnType<typeof createEventHost>} events
+ * @property {ReturnType<typeof createOutputSink>} output
+ * @property {string[]} packages
+ * @property {[string, Uint8Array][]} files
  */
 
 /**
  * Page mode: Pyodide shares the page's realm. The policy binds cx.fetch, but Python can reach
  * js.fetch and friends directly, so this is not a sandbox; the runtime says so in an event.
+ * A run is stopped by cancelling it at its next await: code that never awaits holds the page's
+ * own thread, so nothing on the page can run to stop it (worker mode can).
  * @param {Settings} settings
  * @returns {Promise<import("./index").BrowserRuntime>}
  */
-async function startInPage({ indexURL, policy, diagnostics, onProgress, authority, bridge, events }) {
-  const pyodide = await bootPython(indexURL, onProgress);
+async function startInPage({ indexURL, policy, diagnostics, onProgress, authority, bridge, events, output, packages, files }) {
+  const pyodide = await bootPython(indexURL, onProgress, { packages, files, write: (stream, line) => output.deliver(stream, [line]) });
   const embedded = makeEmbedded(pyodide, {
     policy,
     bridge: { perform: bridge.perform, abort: bridge.abort },
@@ -89,196 +98,85 @@ async function startInPage({ indexURL, policy, diagnostics, onProgress, authorit
   embedded.report_ambient_paths(paths);
   paths.destroy();
   embedModule.destroy();
+  const fs = fileOps(pyodide);
   onProgress("ready", 1);
   let closed = false;
+  let nextRun = 1;
+  /** @type {Map<number, {stop: (reason: "timeout" | "signal" | "interrupt") => void}>} */
+  const running = new Map();
+
+  /**
+   * @param {(id: number) => Promise<any>} start
+   * @param {{timeout: number | null, signal: AbortSignal | null}} limits
+   */
+  async function tracked(start, { timeout, signal }) {
+    if (closed) throw new Error("runtime is closed");
+    const id = nextRun++;
+    /** @type {null | "timeout" | "signal" | "interrupt"} */
+    let stopped = null;
+    const stop = (/** @type {"timeout" | "signal" | "interrupt"} */ reason) => {
+      if (stopped) return;
+      stopped = reason;
+      embedded.cancel_run(id);
+    };
+    running.set(id, { stop });
+    const timer = timeout === null ? null : setTimeout(() => stop("timeout"), timeout);
+    const onAbort = () => stop("signal");
+    signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      if (signal?.aborted) throw new RunInterruptedError("signal", "cancel");
+      return await start(id);
+    } catch (error) {
+      if (error instanceof RunInterruptedError) throw error;
+      const failure = describeFailure(embedded, id, error);
+      if (stopped && ["CancelledError", "KeyboardInterrupt"].includes(failure.type)) throw new RunInterruptedError(stopped, "cancel");
+      throw new PythonError(failure);
+    } finally {
+      if (timer !== null) clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      running.delete(id);
+      output.flushDropped();
+    }
+  }
+
   return Object.freeze({
     isolation: /** @type {const} */ ("page"),
     authority,
     events: events.recent,
     bridgeRecord: events.record,
-    async runPythonAsync(/** @type {string} */ code) {
-      if (closed) throw new Error("runtime is closed");
+    outputDropped: output.dropped,
+    async runPythonAsync(/** @type {string} */ code, /** @type {import("./index").RunOptions | undefined} */ options) {
       if (typeof code !== "string") throw new TypeError("runPythonAsync: code must be a string");
-      return toPlainResult(await embedded.run_code(code));
+      const { globalsJSON, timeout, signal, filename } = checkRunOptions(options);
+      return tracked((id) => embedded.run_code(code, globalsJSON, filename, id).then(toPlainResult), { timeout, signal });
     },
+    async call(/** @type {string} */ spec, /** @type {unknown[]} */ ...args) {
+      const checked = checkCall(spec, args);
+      const text = await tracked((id) => embedded.call(checked.spec, checked.argsJSON, id), { timeout: null, signal: null });
+      return JSON.parse(String(text));
+    },
+    async interrupt() {
+      if (running.size === 0) return { stage: /** @type {const} */ ("none") };
+      for (const run of running.values()) run.stop("interrupt");
+      events.deliverPageEvent({ type: "runtime.interrupted", severity: "warn", stage: "cancel", reason: "interrupt" });
+      return { stage: /** @type {const} */ ("cancel") };
+    },
+    fs: Object.freeze({
+      async writeFile(/** @type {string} */ path, /** @type {string | Uint8Array | ArrayBuffer} */ data) {
+        fs.writeFile(resolveFsPath(path, "fs.writeFile"), fileBytes(data));
+      },
+      async readFile(/** @type {string} */ path) {
+        return new Uint8Array(fsCall(() => fs.readFile(resolveFsPath(path, "fs.readFile")), "fs.readFile", path));
+      },
+      async listdir(/** @type {string} */ path = ".") {
+        return fsCall(() => fs.listdir(resolveFsPath(path, "fs.listdir")), "fs.listdir", path);
+      },
+    }),
     async close() {
       if (closed) return;
       closed = true;
+      for (const run of running.values()) run.stop("interrupt");
       embedded.destroy();
     },
   });
-}
-
-/**
- * Worker mode: Pyodide runs in a module Worker whose network and resource-loading primitives are
- * removed before user code runs; every fetch is a message to this thread's bridge, which
- * re-checks it. The worker's CSP backs this up inside the browser, and the start is refused
- * unless that CSP is shown to be in force (worker_policy.mjs, then the worker's own probe).
- * Everything the worker posts is untrusted: read by protocol.mjs, in the order the protocol
- * allows, and dropped (and counted) otherwise.
- * @param {Settings & {workerURL?: string | URL}} settings
- * @returns {Promise<import("./index").BrowserRuntime>}
- */
-async function startInWorker({ indexURL, policy, diagnostics, onProgress, authority, bridge, events, workerURL }) {
-  if (typeof Worker === "undefined") {
-    throw new TypeError("createRuntime: isolation 'worker' needs module Workers (a browser); use isolation: 'page' here");
-  }
-  const scriptURL = new URL(workerURL ?? "./worker.mjs", workerURL ? globalThis.location?.href : import.meta.url);
-  const shape = await isolationShape(scriptURL, authority);
-  const worker = shape === "meta"
-    ? new Worker(blobWorkerURL(scriptURL), { type: "module", name: "browser_rt" })
-    : new Worker(scriptURL, { type: "module", name: "browser_rt" });
-  /** @type {Map<number, {resolve: (value: any) => void, reject: (error: Error) => void}>} */
-  const runs = new Map();
-  /** @type {Record<string, number>} */
-  const dropped = {};
-  let nextRun = 1;
-  let closed = false;
-  let started = false;
-  /** @type {(value: import("./protocol.mjs").WorkerMessageValue) => void} */
-  let readyResolve = () => {};
-  /** @type {(error: Error) => void} */
-  let readyReject = () => {};
-  const ready = new Promise((resolve, reject) => {
-    readyResolve = resolve;
-    readyReject = reject;
-  });
-
-  /** @param {string} reason */
-  function drop(reason) {
-    dropped[reason] = (dropped[reason] ?? 0) + 1;
-    events.deliverPageEvent({ type: "worker.message_dropped", severity: "warn", reason, count: dropped[reason] });
-  }
-
-  /** Message types the protocol allows before and after the worker is ready. */
-  const BEFORE_READY = new Set([WorkerMessage.PROGRESS, WorkerMessage.READY, WorkerMessage.INIT_ERROR, WorkerMessage.EVENT]);
-  const AFTER_READY = new Set([WorkerMessage.EVENT, WorkerMessage.FETCH, WorkerMessage.ABORT, WorkerMessage.RUN_RESULT]);
-
-  worker.onmessage = async (/** @type {MessageEvent} */ { data }) => {
-    const read = readWorkerMessage(data);
-    if ("dropped" in read) return drop(read.dropped);
-    const { message } = read;
-    if (!(started ? AFTER_READY : BEFORE_READY).has(message.type)) return drop(`unexpected_${message.type}`);
-    switch (message.type) {
-      case WorkerMessage.PROGRESS:
-        onProgress(message.stage, message.fraction);
-        break;
-      case WorkerMessage.READY:
-        started = true;
-        readyResolve(message);
-        break;
-      case WorkerMessage.INIT_ERROR:
-        readyReject(new Error(`browser_rt worker failed to start: ${message.message}`));
-        break;
-      case WorkerMessage.EVENT:
-        events.deliverWorkerEvent(message.event);
-        break;
-      case WorkerMessage.FETCH: {
-        const result = await bridge.perform(message.request, message.body);
-        const transfer = result.ok && result.body ? [result.body.buffer] : [];
-        if (!closed) worker.postMessage({ type: PageMessage.FETCH_RESULT, id: message.id, result }, transfer);
-        break;
-      }
-      case WorkerMessage.ABORT:
-        await bridge.abort(message.requestId);
-        if (!closed) worker.postMessage({ type: PageMessage.ABORT_DONE, id: message.id });
-        break;
-      case WorkerMessage.RUN_RESULT: {
-        const pending = runs.get(message.id);
-        if (!pending) return drop("unknown_run");
-        runs.delete(message.id);
-        if (message.ok) pending.resolve(message.value);
-        else pending.reject(Object.assign(new Error(message.message), { name: message.name || "PythonError" }));
-        break;
-      }
-      default:
-        break;
-    }
-  };
-  worker.onerror = (event) => {
-    event.preventDefault?.();
-    const hint = shape === "meta" ? " (the page's CSP must allow worker-src blob:)" : "";
-    readyReject(new Error(`browser_rt worker failed to load${hint}`));
-  };
-  worker.postMessage({ type: PageMessage.INIT, indexURL: indexURL.href, policy, diagnostics: diagnosticsForPython(diagnostics) });
-  /** @type {any} */
-  let readyMessage;
-  try {
-    readyMessage = await ready;
-  } catch (error) {
-    worker.terminate();
-    throw error;
-  }
-  events.deliverPageEvent({
-    type: "worker.isolation", severity: "info", shape,
-    revoked: readyMessage.revoked, closed: readyMessage.closed, scrubbed: readyMessage.scrubbed,
-  });
-  onProgress("ready", 1);
-  return Object.freeze({
-    isolation: /** @type {const} */ ("worker"),
-    authority,
-    events: events.recent,
-    bridgeRecord: events.record,
-    droppedMessages: () => ({ ...dropped }),
-    runPythonAsync(/** @type {string} */ code) {
-      if (closed) return Promise.reject(new Error("runtime is closed"));
-      if (typeof code !== "string") return Promise.reject(new TypeError("runPythonAsync: code must be a string"));
-      const id = nextRun++;
-      return new Promise((resolve, reject) => {
-        runs.set(id, { resolve, reject });
-        worker.postMessage({ type: PageMessage.RUN, id, code });
-      });
-    },
-    async close() {
-      if (closed) return;
-      closed = true;
-      worker.terminate();
-      for (const { reject } of runs.values()) reject(new Error("runtime is closed"));
-      runs.clear();
-    },
-  });
-}
-
-/**
- * Choose how the worker gets its policy, and check that policy's text: a page with a `<meta>`
- * CSP starts the worker from a blob: URL (it inherits the page's policies); otherwise the worker
- * is loaded from its URL and its policy is that response's header.
- * @param {URL} scriptURL
- * @param {FetchAuthority} authority
- * @returns {Promise<"meta" | "header">}
- */
-async function isolationShape(scriptURL, authority) {
-  const metas = typeof document === "undefined" ? [] : metaPolicies(document);
-  const shape = metas.length > 0 ? "meta" : "header";
-  let text = metas.join(",");
-  if (shape === "header") {
-    try {
-      text = (await workerHeaderPolicy(scriptURL, globalThis.fetch)) ?? "";
-    } catch (error) {
-      throw new WorkerIsolationError([`cannot read the worker script's headers (${String(/** @type {Error} */ (error)?.message ?? error)})`], isolationHelp(scriptURL));
-    }
-  }
-  const json = authority.toJSON();
-  const granted = /** @type {string[]} */ (json.origins);
-  const problems = isolationProblems(parsePolicies(text), { selfOrigin: new URL(scriptURL).origin, granted });
-  if (problems.length > 0) {
-    const where = shape === "meta" ? "the page's <meta> policy" : `the Content-Security-Policy header of ${scriptURL.pathname}`;
-    throw new WorkerIsolationError(problems.map((problem) => `${where}: ${problem}`), isolationHelp(scriptURL));
-  }
-  return shape;
-}
-
-/**
- * A blob: module that only imports worker.mjs. A worker started from it inherits the policy
- * container of this document, so the page's `<meta>` CSP applies inside the worker.
- * @param {URL} scriptURL
- */
-function blobWorkerURL(scriptURL) {
-  const source = `import ${JSON.stringify(scriptURL.href)};\n`;
-  return URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
-}
-
-/** @param {ReturnType<typeof checkDiagnostics>} diagnostics */
-function diagnosticsForPython(diagnostics) {
-  return { mode: diagnostics.mode, allowUnredacted: diagnostics.allowUnredacted, ci: diagnostics.ci };
 }

@@ -7,8 +7,10 @@
  * request against the frozen policy. Dynamic import() cannot be removed (it is syntax); the CSP
  * stops it, which is why the worker refuses to start where it cannot prove the CSP is in force.
  */
+import { createOutputBatcher } from "./output.mjs";
 import { PageMessage, WorkerMessage } from "./protocol.mjs";
-import { bootPython, makeEmbedded, toPlainResult } from "./python_setup.mjs";
+import { bootPython, describeFailure, fileOps, fsCall, makeEmbedded, toPlainResult } from "./python_setup.mjs";
+import { resolveFsPath } from "./run_options.mjs";
 
 /**
  * Globals that reach the network, load resources, start other code, or keep data across
@@ -47,6 +49,8 @@ const replies = new Map();
 let nextReply = 1;
 /** @type {any} */
 let embedded = null;
+/** @type {ReturnType<typeof fileOps> | null} */
+let fs = null;
 
 /**
  * Delete each name along the prototype chain (fetch lives on WorkerGlobalScope.prototype) and
@@ -182,12 +186,20 @@ const bridgeForPython = Object.freeze({
   },
 });
 
+/** Batches Python's output into few messages (output.mjs). */
+const output = createOutputBatcher((stream, lines) => send({ type: WorkerMessage.OUTPUT, stream, lines }));
+
 /** @param {any} data */
 async function init(data) {
   // Before Pyodide: nothing but this module has run in the realm yet.
   const unproven = await proveIsolation();
   if (unproven.length > 0) throw new Error(`worker isolation is not in force: ${unproven.join("; ")}`);
-  const pyodide = await bootPython(new URL(data.indexURL), (stage, fraction) => send({ type: WorkerMessage.PROGRESS, stage, fraction }));
+  const files = Array.from(data.files ?? [], ([path, bytes]) => /** @type {[string, Uint8Array]} */ ([resolveFsPath(path, "files"), bytes]));
+  const pyodide = await bootPython(new URL(data.indexURL), (stage, fraction) => send({ type: WorkerMessage.PROGRESS, stage, fraction }), {
+    packages: data.packages ?? [], write: output.write, files,
+  });
+  if (data.interruptBuffer) pyodide.setInterruptBuffer(data.interruptBuffer);
+  fs = fileOps(pyodide);
   const scope = /** @type {any} */ (self);
   const originals = [...REVOKED_GLOBALS.map((name) => scope[name]), ...REVOKED_NAVIGATOR.map((name) => scope.navigator?.[name])]
     .filter((value) => value !== undefined);
@@ -206,19 +218,44 @@ async function init(data) {
   send({ type: WorkerMessage.READY, revoked, scrubbed, closed });
 }
 
-/** @param {any} data */
-async function run(data) {
+/**
+ * Run code or a call and post its result; a failure is described by Python (the user's frames).
+ * @param {number} id
+ * @param {() => Promise<any>} start
+ */
+async function answer(id, start) {
+  let message;
   try {
-    const value = toPlainResult(await embedded.run_code(String(data.code)));
-    try {
-      send({ type: WorkerMessage.RUN_RESULT, id: data.id, ok: true, value });
-    } catch {
-      send({ type: WorkerMessage.RUN_RESULT, id: data.id, ok: true, value: String(value) });
+    const value = toPlainResult(await start());
+    message = { type: WorkerMessage.RUN_RESULT, id, ok: true, value };
+  } catch (error) {
+    message = { type: WorkerMessage.RUN_RESULT, id, ok: false, error: describeFailure(embedded, id, error) };
+  }
+  output.flush();
+  try {
+    send(message);
+  } catch {
+    send({ type: WorkerMessage.RUN_RESULT, id, ok: true, value: String(message.value) });
+  }
+}
+
+/** @param {any} data */
+function fileOperation(data) {
+  const reply = (/** @type {Record<string, unknown>} */ body) => send({ type: WorkerMessage.FS_RESULT, id: data.id, ...body });
+  try {
+    const path = resolveFsPath(data.path, `fs.${data.op}`);
+    if (data.op === "writeFile") {
+      fsCall(() => fs.writeFile(path, new Uint8Array(data.data)), "fs.writeFile", path);
+      reply({ ok: true, value: null });
+    } else if (data.op === "readFile") {
+      reply({ ok: true, value: fsCall(() => fs.readFile(path), "fs.readFile", path) });
+    } else if (data.op === "listdir") {
+      reply({ ok: true, value: fsCall(() => fs.listdir(path), "fs.listdir", path) });
+    } else {
+      reply({ ok: false, message: `fs: unknown operation ${JSON.stringify(data.op)}` });
     }
   } catch (error) {
-    const err = /** @type {Error} */ (error);
-    const name = String(err?.name ?? "Error").slice(0, 64);
-    send({ type: WorkerMessage.RUN_RESULT, id: data.id, ok: false, name, message: String(err?.message ?? err).slice(0, 4096) });
+    reply({ ok: false, message: String(/** @type {Error} */ (error)?.message ?? error).slice(0, 4096) });
   }
 }
 
@@ -227,7 +264,13 @@ self.onmessage = (/** @type {MessageEvent} */ { data }) => {
   if (data.type === PageMessage.INIT) {
     init(data).catch((error) => send({ type: WorkerMessage.INIT_ERROR, message: String(error?.message ?? error).slice(0, 4096) }));
   } else if (data.type === PageMessage.RUN && embedded) {
-    run(data);
+    answer(data.id, () => embedded.run_code(String(data.code), data.globalsJSON ?? null, String(data.filename ?? "<exec>"), data.id));
+  } else if (data.type === PageMessage.CALL && embedded) {
+    answer(data.id, () => embedded.call(String(data.spec), String(data.argsJSON), data.id));
+  } else if (data.type === PageMessage.CANCEL_RUN && embedded) {
+    embedded.cancel_run(data.id);
+  } else if (data.type === PageMessage.FS && fs) {
+    fileOperation(data);
   } else if ((data.type === PageMessage.FETCH_RESULT || data.type === PageMessage.ABORT_DONE) && replies.has(data.id)) {
     const resolve = replies.get(data.id);
     replies.delete(data.id);

@@ -7,12 +7,22 @@ js_bridge/runtime.mjs (page mode) or js_bridge/worker.mjs (worker mode) builds a
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
+import inspect
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from browser_rt.diagnostics import CallbackSink, Diagnostics
 from browser_rt.fetch import FetchHost
+from browser_rt.host.runs import (
+    bound_names,
+    describe_error,
+    parse_globals,
+    resolve_call_target,
+    result_as_json,
+)
 from browser_rt.policy import FetchAuthority
 from browser_rt.runtime import Runtime
 
@@ -56,22 +66,69 @@ class EmbeddedRuntime:
         self.isolation = isolation
         self._runtime = Runtime(authority=self.authority, fetch_host=fetch_host, diagnostics=self.diagnostics)
         self._globals: dict[str, Any] = {"__name__": "__main__"}
+        self._runs: dict[int, asyncio.Future[Any]] = {}
+        self._errors: dict[int, dict[str, Any]] = {}
         self.diagnostics.emit("authority.loaded", severity="info", policy=self.authority.summary())
 
     def report_ambient_paths(self, paths: list[str]) -> None:
         """Page mode: say plainly which network paths Python can still reach around the policy."""
         self.diagnostics.emit("runtime.ambient_paths", severity="warn", paths=paths)
 
-    async def run_code(self, code: str) -> Any:
-        """Run `code` (top-level await allowed) as the main task of a runtime run."""
+    async def run_code(
+        self, code: str, globals_json: str | None = None, filename: str = "<exec>", run_id: int = 0
+    ) -> Any:
+        """Run `code` (top-level await allowed) as the main task of a runtime run.
+
+        `globals_json` binds names for this run only; `filename` names the code in tracebacks.
+        If the code fails, `take_error(run_id)` describes the failure for the embedder.
+        """
         from pyodide.code import eval_code_async
 
-        async def main(_cx: object) -> Any:
-            return await eval_code_async(code, self._globals)
+        bound = parse_globals(globals_json)
 
+        async def main(_cx: object) -> Any:
+            with bound_names(self._globals, bound):
+                return await eval_code_async(code, self._globals, filename=filename)
+
+        return await self._run(main, filename, run_id)
+
+    async def call(self, spec: str, args_json: str, run_id: int = 0) -> str:
+        """`rt.call("module:function", ...args)`: JSON in, JSON out, as a runtime main task."""
+        args = json.loads(args_json)
+        if not isinstance(args, list):
+            raise TypeError("call: arguments must be a list")
+
+        async def main(_cx: object) -> str:
+            function = resolve_call_target(spec, self._globals)
+            result = function(*args)
+            if inspect.isawaitable(result):
+                result = await result
+            return result_as_json(result, spec)
+
+        return str(await self._run(main, "<call>", run_id))
+
+    def cancel_run(self, run_id: int) -> bool:
+        """Cancel one run at its next await (a timeout or an abort signal); False if none runs."""
+        task = self._runs.get(run_id)
+        if task is None or task.done():
+            return False
+        task.cancel()
+        return True
+
+    def take_error(self, run_id: int) -> dict[str, Any] | None:
+        """The described failure of a run that raised, once."""
+        return self._errors.pop(run_id, None)
+
+    async def _run(self, main: Callable[[Any], Any], filename: str, run_id: int) -> Any:
+        task = asyncio.ensure_future(self._runtime.run(main))
+        self._runs[run_id] = task
         try:
-            return await self._runtime.run(main)
+            return await task
+        except BaseException as error:
+            self._errors[run_id] = describe_error(error, filename)
+            raise
         finally:
+            self._runs.pop(run_id, None)
             self.diagnostics.flush()
 
 

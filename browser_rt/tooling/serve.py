@@ -35,10 +35,22 @@ def build_roots(bundle: Path, site: Path | None, mounts: list[str]) -> dict[str,
     return roots
 
 
-def csp_headers(authority: FetchAuthority | None) -> HeaderHook:
+CROSS_ORIGIN_ISOLATION = {
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Embedder-Policy": "require-corp",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+"""Sent on every response with --cross-origin-isolated: the page gets SharedArrayBuffer, which
+Pyodide's interrupt buffer needs. The bridge's requests are CORS, which COEP allows."""
+
+
+def csp_headers(authority: FetchAuthority | None, *, cross_origin_isolated: bool = False) -> HeaderHook:
     """worker.mjs always gets the worker CSP; HTML pages get the page CSP when a policy is known."""
-    worker = {"Content-Security-Policy": worker_csp()}
-    page = {} if authority is None else {"Content-Security-Policy": page_csp(authority)}
+    isolation = CROSS_ORIGIN_ISOLATION if cross_origin_isolated else {}
+    worker = {"Content-Security-Policy": worker_csp(), **isolation}
+    page = dict(isolation)
+    if authority is not None:
+        page["Content-Security-Policy"] = page_csp(authority)
 
     def headers(path: str) -> Mapping[str, str]:
         clean = path.split("?", 1)[0]
@@ -46,7 +58,7 @@ def csp_headers(authority: FetchAuthority | None) -> HeaderHook:
             return worker
         if clean.endswith((".html", "/")):
             return page
-        return {}
+        return isolation
 
     return headers
 
@@ -147,6 +159,7 @@ def serve_forever(
     policy_path: Path | None,
     api_ports: str | None,
     mounts: list[str],
+    cross_origin_isolated: bool = False,
 ) -> int:
     roots = build_roots(bundle, site, mounts)
     authority = load_policy(policy_path)
@@ -161,9 +174,8 @@ def serve_forever(
         virtual.add("/config.json", json.dumps({a.name: a.origin for a in apis}).encode())
         virtual.add("/api-counts.json", lambda: api_counts(apis))
         virtual.add("/api-reset.json", lambda: reset_counts(apis))
-    server, _log = start_static_server(
-        roots, host=host, port=port, extra_headers=csp_headers(authority), virtual=virtual
-    )
+    headers = csp_headers(authority, cross_origin_isolated=cross_origin_isolated)
+    server, _log = start_static_server(roots, host=host, port=port, extra_headers=headers, virtual=virtual)
     for api in apis:
         print(f"browser-rt serve: {api.name} API at {api.origin}", flush=True)
     for note in policy_notes(authority, apis):
