@@ -70,7 +70,7 @@ bundle-production: $(STAMPS)/wheel $(STAMPS)/npm
 	@flock build/.bundle.lock $(VENV)/bin/browser-rt bundle --out $(BUNDLE_PROD) --production
 
 demo: setup
-	@$(VENV)/bin/browser-rt serve --bundle $(BUNDLE) --site site --policy site/demo-policy.json --api-ports 8001,8002 --port $(DEMO_PORT)
+	@$(VENV)/bin/browser-rt serve --bundle $(BUNDLE) --site site --policy site/demo-policy.json --api-ports 8001,8002 --port $(DEMO_PORT) --cross-origin-isolated
 
 test: setup
 	@$(MAKE) --no-print-directory test-host test-js test-node test-chrome test-browser test-e2e
@@ -94,6 +94,8 @@ test-browser: bundle $(STAMPS)/apt
 test-js: bundle
 	@echo "== JS (node --test) =="
 	@BROWSER_RT_BUNDLE=$(BUNDLE) node --test tests/js/
+	@echo "== TypeScript: examples/ against js_bridge/index.d.ts (tsc --noEmit --strict) =="
+	@npx --no-install tsc -p examples/tsconfig.json
 
 test-e2e: bundle bundle-production $(STAMPS)/apt
 	@echo "== Playwright: every spec in Chromium, the security checks in Firefox ESR and WebKitGTK too =="

@@ -53,7 +53,7 @@ module.exports = defineConfig({
     },
     {
       // The demo site (e2e/demo*.spec.js), with a policy that grants only its "api" server.
-      command: `.venv/bin/browser-rt serve --bundle build/bundle --site site --port ${ports.demo} --api-ports ${ports.demoApi},${ports.demoOther} --policy ${DEMO_POLICY}`,
+      command: `.venv/bin/browser-rt serve --bundle build/bundle --site site --port ${ports.demo} --api-ports ${ports.demoApi},${ports.demoOther} --policy ${DEMO_POLICY} --cross-origin-isolated`,
       url: `${origin(ports.demo)}/`,
       reuseExistingServer: false,
       timeout: 30_000,

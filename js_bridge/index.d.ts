@@ -33,6 +33,18 @@ export interface RuntimeOptions {
   /** Called with a stage name and a fraction in [0, 1]. */
   onProgress?: (stage: ProgressStage, fraction: number) => void;
   /**
+   * Python's stdout, one line at a time (without the newline), while a run is going on. Default:
+   * the page's console. Bounded: a line is cut at 16,384 characters, and past 2,000 lines or
+   * 1 MiB a second lines are dropped, counted (`outputDropped()`), and said in the stream.
+   */
+  stdout?: (line: string) => void;
+  /** Python's stderr, as `stdout`. */
+  stderr?: (line: string) => void;
+  /** Packages of the bundle's pyodide-lock.json to load before user code runs. */
+  packages?: string[];
+  /** Files to write under /home/pyodide (Python's working directory) before user code runs. */
+  files?: Record<string, string | Uint8Array>;
+  /**
    * Where worker.mjs is served from, if not beside this module. Worker mode starts only where
    * the worker's realm is provably under a CSP that holds the boundary: either this script is
    * served with the worker CSP header, or the page has a `<meta>` CSP (then the worker starts
@@ -73,6 +85,53 @@ export interface BridgeRecord {
   totals: { performed: number; denied: number; failed: number };
 }
 
+export interface RunOptions {
+  /** JSON-compatible values bound as Python names for this run only. */
+  globals?: Record<string, JSONValue>;
+  /** Stop the run after this many milliseconds (see RunInterruptedError for the stages). */
+  timeout?: number;
+  /** Stop the run when this signal aborts. */
+  signal?: AbortSignal;
+  /** The name the code has in tracebacks (default `<exec>`). */
+  filename?: string;
+}
+
+export type JSONValue = null | boolean | number | string | JSONValue[] | { [key: string]: JSONValue };
+
+/** What `rt.interrupt()` had to do: nothing to stop, or the stage that stopped the runs. */
+export interface InterruptResult {
+  stage: "none" | "cancel" | "keyboard-interrupt" | "restart";
+}
+
+/** Files under /home/pyodide; relative paths are relative to it, and nothing outside it is reachable. */
+export interface RuntimeFiles {
+  writeFile(path: string, data: string | Uint8Array | ArrayBuffer): Promise<void>;
+  readFile(path: string): Promise<Uint8Array>;
+  /** Names in a folder, sorted (default: /home/pyodide). */
+  listdir(path?: string): Promise<string[]>;
+}
+
+/** The user's Python code raised. */
+export declare class PythonError extends Error {
+  readonly name: "PythonError";
+  /** The Python exception's type name, e.g. `KeyError`. */
+  readonly type: string;
+  readonly pythonMessage: string;
+  /** The frames of the user's own code, outermost first: `File "app.py", line 3, in f` and the source line. */
+  readonly traceback: readonly string[];
+}
+
+/**
+ * A run stopped by `timeout`, `signal` or `interrupt()`. `cancel` and `keyboard-interrupt` keep
+ * the runtime and its state; `restart` means a fresh worker with the same authority (`stateLost`).
+ */
+export declare class RunInterruptedError extends Error {
+  readonly name: "RunInterruptedError";
+  readonly reason: "timeout" | "signal" | "interrupt" | "close";
+  readonly stage: "cancel" | "keyboard-interrupt" | "restart" | "closed";
+  readonly stateLost: boolean;
+}
+
 export interface BrowserRuntime {
   readonly isolation: "worker" | "page";
   /** The frozen JS authority the bridge re-checks every request against. */
@@ -87,11 +146,26 @@ export interface BrowserRuntime {
   bridgeRecord(): BridgeRecord;
   /** Worker mode: messages from the worker that were dropped, counted by reason. */
   droppedMessages?(): Record<string, number>;
+  /** Output lines dropped by the bounds so far, per stream. */
+  outputDropped(): { stdout: number; stderr: number };
   /**
    * Run Python (top-level await allowed) as a runtime main task, so `current_cx()` works.
-   * Resolves with the last expression converted to plain JS (dicts become objects).
+   * Resolves with the last expression converted to plain JS (dicts become objects); rejects
+   * with PythonError or RunInterruptedError.
    */
-  runPythonAsync(code: string): Promise<unknown>;
+  runPythonAsync(code: string, options?: RunOptions): Promise<unknown>;
+  /**
+   * Call `"module:function"` (`"__main__:f"` for a function a snippet defined) with JSON
+   * arguments, as a runtime main task; resolves with its JSON result.
+   */
+  call(target: string, ...args: JSONValue[]): Promise<JSONValue>;
+  /**
+   * Stop whatever is running: cancel at the next await, then (cross-origin isolated pages)
+   * KeyboardInterrupt, then (worker mode) a fresh worker with the same frozen authority.
+   * Page mode can only cancel: a run that never awaits holds the page's own thread.
+   */
+  interrupt(): Promise<InterruptResult>;
+  readonly fs: RuntimeFiles;
   /** Stop the runtime (terminates the worker); later calls reject. */
   close(): Promise<void>;
 }

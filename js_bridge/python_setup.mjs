@@ -186,8 +186,9 @@ export function fsCall(action, what, path) {
   try {
     return action();
   } catch (error) {
-    const code = /** @type {any} */ (error)?.code ?? /** @type {any} */ (error)?.errno ?? "error";
-    const why = code === "ENOENT" || code === 44 ? "no such file or folder" : code === "EISDIR" || code === 31 ? "is a folder" : `error ${String(code)}`;
+    const errno = /** @type {any} */ (error)?.errno;
+    if (typeof errno !== "number") throw error;
+    const why = errno === 44 ? "no such file or folder" : errno === 31 ? "is a folder" : errno === 54 ? "not a folder" : `errno ${errno}`;
     throw new Error(`${what}: ${JSON.stringify(path)}: ${why}`);
   }
 }

@@ -163,13 +163,17 @@ async function startInPage({ indexURL, policy, diagnostics, onProgress, authorit
     },
     fs: Object.freeze({
       async writeFile(/** @type {string} */ path, /** @type {string | Uint8Array | ArrayBuffer} */ data) {
-        fs.writeFile(resolveFsPath(path, "fs.writeFile"), fileBytes(data));
+        const resolved = resolveFsPath(path, "fs.writeFile");
+        const bytes = fileBytes(data);
+        fsCall(() => fs.writeFile(resolved, bytes), "fs.writeFile", resolved);
       },
       async readFile(/** @type {string} */ path) {
-        return new Uint8Array(fsCall(() => fs.readFile(resolveFsPath(path, "fs.readFile")), "fs.readFile", path));
+        const resolved = resolveFsPath(path, "fs.readFile");
+        return new Uint8Array(fsCall(() => fs.readFile(resolved), "fs.readFile", resolved));
       },
       async listdir(/** @type {string} */ path = ".") {
-        return fsCall(() => fs.listdir(resolveFsPath(path, "fs.listdir")), "fs.listdir", path);
+        const resolved = resolveFsPath(path, "fs.listdir");
+        return fsCall(() => fs.listdir(resolved), "fs.listdir", resolved);
       },
     }),
     async close() {

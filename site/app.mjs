@@ -1,7 +1,7 @@
 // The browser_rt demo page: a policy editor, a Python editor, and three views of what happened
 // (the decision log, the redacted diagnostics, the servers' own request counts).
 import { createRuntime } from "/js_bridge/index.mjs";
-import { EXAMPLES, OUTPUT_CAPTURE, prelude } from "./examples.mjs";
+import { EXAMPLES, prelude } from "./examples.mjs";
 import { checkPolicy } from "./policy-check.mjs";
 import { BridgeRecord, DecisionLog, DiagnosticsView, CspReports } from "./views.mjs";
 
@@ -54,6 +54,8 @@ const state = {
   mode: "worker",
   /** @type {import("/js_bridge/index.mjs").BrowserRuntime | null} */
   rt: null,
+  /** @type {string[]} the running code's output so far */
+  printed: [],
   generation: 0,
   starting: false,
   running: false,
@@ -177,6 +179,9 @@ async function restartRuntime() {
       fetchAuthority: state.appliedText,
       isolation: /** @type {"worker" | "page"} */ (state.mode),
       diagnostics: { mode: "metadata_only", sink: (event) => onEvent(event, generation) },
+      // Python's output streams into the Output panel while the run goes on.
+      stdout: (line) => printLine(line, generation),
+      stderr: (line) => printLine(line, generation),
       onProgress: (stage, fraction) => {
         if (generation === state.generation && stage !== "ready") setProgress(stage, fraction);
       },
@@ -185,7 +190,7 @@ async function restartRuntime() {
       await rt.close();
       return;
     }
-    await rt.runPythonAsync(prelude(/** @type {{api: string, other: string}} */ (state.config)) + OUTPUT_CAPTURE);
+    await rt.runPythonAsync(prelude(/** @type {{api: string, other: string}} */ (state.config)));
     state.rt = rt;
     state.starting = false;
     setProgress("ready", 1, `${state.mode} mode, ready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
@@ -250,6 +255,7 @@ async function run() {
   const generation = state.generation;
   updateControls();
   ui.output.textContent = "";
+  state.printed = [];
   ui.output.dataset.state = "running";
   ui.runState.textContent = `Run ${runNumber} running…`;
   const started = performance.now();
@@ -263,22 +269,23 @@ async function run() {
     failure = error;
   }
   if (generation !== state.generation) {
-    ui.output.textContent = `Run ${runNumber} stopped: the runtime was restarted.`;
+    ui.output.textContent = `Run ${runNumber} stopped: the runtime was replaced.`;
     ui.output.dataset.state = "error";
     ui.output.dataset.run = String(runNumber);
     ui.runState.textContent = `Run ${runNumber} stopped`;
     return;
   }
-  let printed = "";
-  try {
-    printed = String((await rt.runPythonAsync("_demo_output.take()")) ?? "");
-  } catch {
-    printed = "";
-  }
+  const printed = state.printed.join("\n");
+  state.printed = [];
   const seconds = ((performance.now() - started) / 1000).toFixed(2);
   const parts = [];
   if (printed) parts.push(printed.replace(/\n$/, ""));
-  if (failure) {
+  if (failure && nameOf(failure) === "RunInterruptedError") {
+    const stopped = /** @type {{stage: string, stateLost: boolean}} */ (failure);
+    parts.push(stopped.stateLost
+      ? `Run ${runNumber} stopped: the worker was restarted, and its state was lost.`
+      : `Run ${runNumber} stopped (${stopped.stage}); the runtime kept its state.`);
+  } else if (failure) {
     parts.push(`${nameOf(failure)}: ${messageOf(failure)}`);
   } else if (result !== undefined && result !== null) {
     parts.push(`→ ${formatResult(result)}`);
@@ -295,10 +302,25 @@ async function run() {
 }
 
 async function stop() {
-  if (!state.running || state.mode !== "worker") return;
-  ui.runState.textContent = "Stopping: restarting the worker…";
-  await restartRuntime();
+  if (!state.running || !state.rt) return;
+  ui.runState.textContent = "Stopping…";
+  await state.rt.interrupt();
 }
+
+/**
+ * One line of the running code's output, shown as it arrives.
+ * @param {string} line
+ * @param {number} generation the runtime that printed it
+ */
+function printLine(line, generation) {
+  if (generation !== state.generation || !state.running) return;
+  if (state.printed.length >= MAX_PRINTED_LINES) return;
+  state.printed.push(line);
+  ui.output.textContent = state.printed.join("\n");
+}
+
+/** Lines of output the panel keeps for one run. */
+const MAX_PRINTED_LINES = 2000;
 
 const MAX_RESULT_CHARS = 100_000;
 
@@ -548,8 +570,10 @@ function updateControls() {
   const busy = state.starting || state.running;
   ui.run.disabled = !state.rt || busy;
   ui.run.textContent = state.running ? "Running…" : "Run";
-  ui.stop.disabled = !(state.running && state.mode === "worker");
-  ui.stop.title = state.mode === "worker" ? "Restarts the worker: the only way to stop running Python" : "Page mode cannot stop running Python";
+  ui.stop.disabled = !state.running;
+  ui.stop.title = state.mode === "worker"
+    ? "rt.interrupt(): cancel, then KeyboardInterrupt (cross-origin isolated pages), then a fresh worker"
+    : "rt.interrupt(): page mode can cancel a run at its next await, never a loop that holds the page";
   for (const radio of ui.modeSwitch.querySelectorAll("input")) radio.disabled = busy;
   const policyOk = Boolean(state.check?.ok);
   const applied = checkPolicy(state.appliedText);

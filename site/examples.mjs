@@ -30,30 +30,6 @@ async def attempt(url, **options):
 `;
 }
 
-/** Collects print() output for the Output panel, so none of it goes to the browser console. */
-export const OUTPUT_CAPTURE = `
-class _DemoOutput:
-    limit = 65536
-    def __init__(self):
-        self.parts, self.size = [], 0
-    def write(self, text):
-        text = str(text)
-        if self.size < self.limit:
-            self.parts.append(text[: self.limit - self.size])
-        self.size += len(text)
-        return len(text)
-    def flush(self):
-        pass
-    def take(self):
-        out = "".join(self.parts)
-        if self.size > self.limit:
-            out += f"\\n[... {self.size - self.limit} more characters not shown]"
-        self.parts, self.size = [], 0
-        return out
-
-sys.stdout = sys.stderr = _demo_output = _DemoOutput()
-`;
-
 /**
  * @typedef {object} Example
  * @property {string} id
