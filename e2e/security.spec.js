@@ -7,14 +7,14 @@
 // The checks run inside e2e/pages/security.html; this spec reads their results, then asks the
 // servers what actually reached them.
 const { test, expect } = require("@playwright/test");
-const { spawn, execFileSync } = require("node:child_process");
+const { execFileSync } = require("node:child_process");
 const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
-const { launchEngine, freePort } = require("./engines");
+const { launchEngine } = require("./engines");
+const { startPlainStaticHost, ROOT } = require("./static-host");
 const { API, OTHER, HARNESS, resetServers } = require("./helpers");
 
-const ROOT = path.resolve(__dirname, "..");
 const PRODUCTION_BUNDLE = path.join(ROOT, "build", "bundle-production");
 const POLICY = {
   origins: [API],
@@ -37,7 +37,7 @@ test.beforeAll(async ({}, testInfo) => {
   testInfo.setTimeout(120_000);
   engine = await launchEngine(/** @type {any} */ (testInfo.project.name));
   testInfo.annotations.push({ type: "engine", description: await engine.version() });
-  staticHost = await startPlainStaticHost();
+  staticHost = await startBundleOnPlainHost();
 });
 
 test.afterAll(async () => {
@@ -113,42 +113,22 @@ test("page mode reports the ambient paths it cannot close", async () => {
   await runChecks(`${HARNESS}/e2e/security.html`, "page");
 });
 
-/**
- * The production bundle and the check pages in a temporary folder, served by Python's own
- * `http.server`: no CSP, no other security header, as a bucket or GitHub Pages would.
- */
-async function startPlainStaticHost() {
+/** The production bundle and the check pages, on a plain static host. */
+async function startBundleOnPlainHost() {
   if (!fs.existsSync(path.join(PRODUCTION_BUNDLE, "pyodide", "pyodide.mjs"))) {
     throw new Error(`${PRODUCTION_BUNDLE} is missing: run make bundle-production`);
   }
-  const folder = fs.mkdtempSync(path.join(os.tmpdir(), "browser-rt-static-"));
-  fs.cpSync(PRODUCTION_BUNDLE, folder, { recursive: true });
-  const policyFile = path.join(folder, "security-policy.json");
+  const policyFile = path.join(os.tmpdir(), `browser-rt-security-policy-${process.pid}.json`);
   fs.writeFileSync(policyFile, JSON.stringify(POLICY));
   const meta = execFileSync(path.join(ROOT, ".venv", "bin", "browser-rt"), ["policy", "csp", policyFile, "--target", "meta"], { encoding: "utf8" }).trim();
+  fs.rmSync(policyFile);
   const page = fs.readFileSync(path.join(__dirname, "pages", "security.html"), "utf8");
-  fs.writeFileSync(path.join(folder, "security.html"), page.replace("<!--CSP-->", meta));
-  fs.writeFileSync(path.join(folder, "security-no-policy.html"), page);
-  fs.copyFileSync(path.join(__dirname, "pages", "security-checks.mjs"), path.join(folder, "security-checks.mjs"));
-  const port = await freePort();
-  const server = spawn(path.join(ROOT, ".venv", "bin", "python"), ["-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", folder], { stdio: "ignore" });
-  const origin = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    try {
-      const response = await fetch(`${origin}/security.html`);
-      if (response.ok && !response.headers.has("content-security-policy")) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error("the plain static server did not start");
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return {
-    origin,
-    stop: () => {
-      server.kill();
-      fs.rmSync(folder, { recursive: true, force: true });
+  return startPlainStaticHost({
+    copy: PRODUCTION_BUNDLE,
+    files: {
+      "security.html": page.replace("<!--CSP-->", meta),
+      "security-no-policy.html": page,
+      "security-checks.mjs": fs.readFileSync(path.join(__dirname, "pages", "security-checks.mjs")),
     },
-  };
+  });
 }
