@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from browser_rt.cap import Cx
+from typing import TYPE_CHECKING, Any
+
 from browser_rt.diagnostics import Diagnostics, MemorySink
 from browser_rt.policy import Decision, DenyReason, FetchAuthority, FetchRequest, PolicyError
 from browser_rt.runtime import (
     Budget,
     BudgetExceeded,
+    Cx,
     NoCapabilityError,
     Obligation,
     ObligationError,
@@ -18,7 +20,22 @@ from browser_rt.runtime import (
     run,
 )
 
+if TYPE_CHECKING:
+    import httpx
+
 __version__ = "0.1.0"
+
+
+def httpx_transport(cx: Cx | None = None, **options: Any) -> httpx.AsyncBaseTransport:
+    """`httpx.AsyncClient(transport=browser_rt.httpx_transport())`: httpx through `cx.fetch`.
+
+    Without `cx`, each request goes through the capability of the task that sends it. httpx is
+    imported only here, so it stays an optional dependency (see browser_rt.compat.httpx).
+    """
+    from browser_rt.compat import httpx_transport as make
+
+    return make(cx, **options)
+
 
 __all__ = [
     "Budget",
@@ -39,5 +56,6 @@ __all__ = [
     "__version__",
     "arun",
     "current_cx",
+    "httpx_transport",
     "run",
 ]

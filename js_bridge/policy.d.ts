@@ -1,5 +1,7 @@
 /**
  * Types for policy.mjs: the JS FetchAuthority, the default-deny fetch policy of docs/policy.md.
+ * policy.mjs is the entry point; the modules behind it (policy/*.mjs) are internal, and these
+ * are the only names it exports.
  */
 
 /** Why a request was denied. Stable strings shared with Python, the vectors and the bridge. */
@@ -33,7 +35,12 @@ export type DenyReasonValue = (typeof DenyReason)[keyof typeof DenyReason];
  */
 export type AuthorizeDenyReason = Exclude<DenyReasonValue, "origin_mismatch" | "rate_limited">;
 
-/** A policy could not be loaded or narrowed; the message names the offending entry. */
+/**
+ * A policy could not be loaded or narrowed. The message names the offending entry by position
+ * (`origins[3]: path not allowed in an origin`); a value it shows is an ASCII-only JSON string
+ * (`policy: unknown key "origin"`), and a type is named neutrally (`got an integer`). Python's
+ * `PolicyError` gives the same message (docs/policy.md, "Error messages").
+ */
 export declare class PolicyError extends Error {
   readonly name: "PolicyError";
 }

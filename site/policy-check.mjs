@@ -30,7 +30,7 @@ export function checkPolicy(text) {
 
 /**
  * Where the entry a PolicyError names is written. Messages look like
- * `origins[3]: path not allowed in an origin`, `policy: unknown key 'bogus'` or
+ * `origins[3]: path not allowed in an origin`, `policy: unknown key "bogus"` or
  * `policy: not valid JSON (line 2 column 5: ...)`.
  * @param {string} text
  * @param {string} message
@@ -48,9 +48,11 @@ export function locate(text, message) {
   } catch {
     return null;
   }
-  const keyed = /^policy: (?:unknown|duplicate) key '([^']*)'/.exec(message);
+  // The key is quoted as a JSON string (docs/policy.md, "Error messages"); a cut one has no closing quote.
+  const keyed = /^policy: (?:unknown|duplicate) key ("(?:[^"\\]|\\.)*")/.exec(message);
   if (keyed) {
-    const all = spans.keys.filter((k) => k.name === keyed[1]);
+    const name = JSON.parse(keyed[1]);
+    const all = spans.keys.filter((k) => k.name === name);
     const hit = message.includes("duplicate") ? all[all.length - 1] : all[0];
     return hit ? withLine(text, hit) : null;
   }

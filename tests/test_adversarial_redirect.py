@@ -25,7 +25,7 @@ def test_error_is_the_default_redirect_mode() -> None:
 
 def test_follow_cannot_be_gained_by_narrowing_or_by_a_bad_value() -> None:
     strict = FetchAuthority.from_dict({"origins": [API]})
-    with pytest.raises(PolicyError, match="'follow' is wider"):
+    with pytest.raises(PolicyError, match='"follow" is wider'):
         strict.narrow(redirect="follow")
     for value in ("manual", "FOLLOW", "follow ", "", None, True):
         with pytest.raises(PolicyError, match="redirect: must be one of"):

@@ -80,7 +80,7 @@ def test_explicitly_permitted_request() -> None:
 
 
 def test_wildcard_never_grants_credentials() -> None:
-    with pytest.raises(PolicyError, match=r"credentials: 'include' cannot be combined with a wildcard"):
+    with pytest.raises(PolicyError, match=r'credentials: "include" cannot be combined with a wildcard origin \("https://\*\.example\.com"\)$'):
         FetchAuthority.from_dict({"origins": ["https://*.example.com"], "credentials": "include"})
     authority = FetchAuthority.from_dict({"origins": ["https://*.example.com"]})
     with pytest.raises(PolicyError, match="credentials"):
@@ -176,6 +176,9 @@ def test_to_dict_round_trips() -> None:
     assert FetchAuthority.from_json(authority.to_json()) == authority
 
 
+STAR_ONLY_LEADING = r'^origins\[0\]: "\*" is only allowed as a leading "\*\." label$'
+
+
 @pytest.mark.parametrize(
     ("document", "message"),
     [
@@ -186,44 +189,44 @@ def test_to_dict_round_trips() -> None:
         ({"origins": ["https://api.example.com?x=1"]}, r"^origins\[0\]: query not allowed"),
         ({"origins": ["https://api.example.com#x"]}, r"^origins\[0\]: fragment not allowed"),
         ({"origins": ["https://user@api.example.com"]}, r"^origins\[0\]: userinfo not allowed"),
-        ({"origins": ["*"]}, r"^origins\[0\]: a bare '\*' is not allowed"),
-        ({"origins": ["https://*"]}, r"^origins\[0\]: '\*' is only allowed"),
+        ({"origins": ["*"]}, r'^origins\[0\]: a bare "\*" is not allowed'),
+        ({"origins": ["https://*"]}, STAR_ONLY_LEADING),
         ({"origins": ["https://*.com"]}, r"^origins\[0\]: a wildcard needs at least two labels"),
         ({"origins": ["https://*.127.0.0.1"]}, r"^origins\[0\]: a wildcard needs a domain"),
-        ({"origins": ["https://a.*.example.com"]}, r"^origins\[0\]: '\*' is only allowed"),
-        ({"origins": ["https://**.example.com"]}, r"^origins\[0\]: '\*' is only allowed"),
+        ({"origins": ["https://a.*.example.com"]}, STAR_ONLY_LEADING),
+        ({"origins": ["https://**.example.com"]}, STAR_ONLY_LEADING),
         ({"origins": ["ftp://api.example.com"]}, r"^origins\[0\]: only http and https"),
         ({"origins": ["api.example.com"]}, r"^origins\[0\]: not an origin of the form"),
         ({"origins": [" https://api.example.com"]}, r"^origins\[0\]: contains whitespace"),
         ({"origins": ["https://api.example.com:99999"]}, r"^origins\[0\]: port is out of range"),
         ({"origins": ["https://exa mple.com"]}, r"^origins\[0\]: contains whitespace"),
-        ({"origins": [42]}, r"^origins\[0\]: must be a string, got int"),
+        ({"origins": [42]}, r"^origins\[0\]: must be a string, got an integer$"),
         ({"origins": "https://api.example.com"}, r"^origins: must be a list"),
         ({"origins": [f"https://h{i}.example.com" for i in range(1001)]}, r"^origins: 1001 entries"),
         ({"methods": ["CONNECT"]}, r"^methods\[0\]: CONNECT is never allowed"),
         ({"methods": ["GET", "track"]}, r"^methods\[1\]: TRACK is never allowed"),
-        ({"methods": ["PURGE"]}, r"^methods\[0\]: 'PURGE' is not a standard method"),
+        ({"methods": ["PURGE"]}, r'^methods\[0\]: "PURGE" is not a standard method'),
         ({"methods": "GET"}, r"^methods: must be a list"),
-        ({"credentials": "yes"}, r"^credentials: must be one of"),
-        ({"redirect": "manual"}, r"^redirect: must be one of"),
+        ({"credentials": "yes"}, r'^credentials: must be one of "omit", "same-origin", "include", got "yes"'),
+        ({"redirect": "manual"}, r'^redirect: must be one of "error", "follow", got "manual"$'),
         ({"max_header_count": -1}, r"^max_header_count: -1 is outside 0\.\.64$"),
         ({"max_header_count": 65}, r"^max_header_count: 65 is outside"),
-        ({"max_header_count": True}, r"^max_header_count: must be an integer, got bool"),
-        ({"timeout_ms": 1.5}, r"^timeout_ms: must be an integer, got float"),
+        ({"max_header_count": True}, r"^max_header_count: must be an integer, got a boolean$"),
+        ({"timeout_ms": 1.5}, r"^timeout_ms: must be an integer, got a float$"),
         ({"max_response_body_bytes": 0}, r"^max_response_body_bytes: 0 is outside"),
         ({"max_concurrent_requests": 0}, r"^max_concurrent_requests: 0 is outside 1\.\.64$"),
         ({"max_concurrent_requests": 65}, r"^max_concurrent_requests: 65 is outside 1\.\.64$"),
-        ({"max_concurrent_requests": True}, r"^max_concurrent_requests: must be an integer, got bool$"),
+        ({"max_concurrent_requests": True}, r"^max_concurrent_requests: must be an integer, got a boolean$"),
         ({"max_queued_requests": -1}, r"^max_queued_requests: -1 is outside 0\.\.10000$"),
         ({"max_queued_requests": 10_001}, r"^max_queued_requests: 10001 is outside 0\.\.10000$"),
-        ({"max_queued_requests": False}, r"^max_queued_requests: must be an integer, got bool$"),
+        ({"max_queued_requests": False}, r"^max_queued_requests: must be an integer, got a boolean$"),
         ({"max_requests_per_minute": 0}, r"^max_requests_per_minute: 0 is outside 1\.\.60000$"),
         ({"max_requests_per_minute": 60_001}, r"^max_requests_per_minute: 60001 is outside 1\.\.60000$"),
-        ({"max_requests_per_minute": 1.5}, r"^max_requests_per_minute: must be an integer, got float$"),
-        ({"max_requests_per_minute": None}, r"^max_requests_per_minute: must be an integer, got NoneType$"),
+        ({"max_requests_per_minute": 1.5}, r"^max_requests_per_minute: must be an integer, got a float$"),
+        ({"max_requests_per_minute": None}, r"^max_requests_per_minute: must be an integer, got null$"),
         ({"base": "https://api.example.com/v1/"}, r"^base: path not allowed"),
         ({"base": "https://*.example.com"}, r"^base: must be a single origin"),
-        ({"origin": [API]}, r"^policy: unknown key 'origin'$"),
+        ({"origin": [API]}, r'^policy: unknown key "origin"$'),
     ],
 )
 def test_bad_policies_name_the_offending_entry(document: dict, message: str) -> None:
@@ -234,9 +237,9 @@ def test_bad_policies_name_the_offending_entry(document: dict, message: str) -> 
 def test_policy_json_errors() -> None:
     with pytest.raises(PolicyError, match=r"^policy: not valid JSON \(line 1 column"):
         FetchAuthority.from_json("{nope")
-    with pytest.raises(PolicyError, match=r"^policy: must be an object, got list"):
+    with pytest.raises(PolicyError, match=r"^policy: must be an object, got a list$"):
         FetchAuthority.from_json("[]")
-    with pytest.raises(PolicyError, match=r"^policy: duplicate key 'origins'"):
+    with pytest.raises(PolicyError, match=r'^policy: duplicate key "origins"$'):
         FetchAuthority.from_json('{"origins": [], "origins": ["https://evil.test"]}')
     with pytest.raises(PolicyError, match=r"more than 65536"):
         FetchAuthority.from_json(json.dumps({"origins": [API] * 3000}))
@@ -284,10 +287,10 @@ def test_rate_limits_load_at_their_bounds_and_not_beyond(key: str, low: int, hig
     for value in (low - 1, high + 1):
         with pytest.raises(PolicyError, match=rf"^{key}: {value} is outside {low}\.\.{high}$"):
             FetchAuthority.from_dict({key: value})
-    for value, name in ((True, "bool"), (2.0, "float"), ("5", "str"), ([1], "list")):
+    for value, name in ((True, "a boolean"), (2.0, "a float"), ("5", "a string"), ([1], "a list")):
         with pytest.raises(PolicyError, match=rf"^{key}: must be an integer, got {name}$"):
             FetchAuthority.from_dict({key: value})
-    with pytest.raises(PolicyError, match=rf"^{key}: must be an integer, got float$"):
+    with pytest.raises(PolicyError, match=rf"^{key}: must be an integer, got a float$"):
         FetchAuthority.from_json(f'{{"{key}": {low}.0}}')
 
 
@@ -316,7 +319,7 @@ def test_rate_limits_narrow_only_downwards() -> None:
         ({"max_queued_requests": 11}, r"^max_queued_requests: 11 is wider than the parent's 10$"),
         ({"max_requests_per_minute": 101}, r"^max_requests_per_minute: 101 is wider than the parent's 100$"),
         ({"max_concurrent_requests": 0}, r"^max_concurrent_requests: 0 is outside 1\.\.64$"),
-        ({"max_queued_requests": True}, r"^max_queued_requests: must be an integer, got bool$"),
+        ({"max_queued_requests": True}, r"^max_queued_requests: must be an integer, got a boolean$"),
     ]
     for kwargs, message in wider:
         with pytest.raises(PolicyError, match=message):
@@ -376,11 +379,11 @@ def test_narrow_only_shrinks() -> None:
         ({"origins": ["https://evil.test"]}, r"^origins\[0\]: not granted by the parent"),
         ({"origins": [API, "https://*.api.example.com"]}, r"^origins\[1\]: not granted by the parent"),
         ({"methods": ["DELETE"]}, r"^methods\[0\]: DELETE is not granted by the parent"),
-        ({"credentials": "include"}, r"^credentials: 'include' is wider"),
-        ({"redirect": "follow"}, r"^redirect: 'follow' is wider"),
+        ({"credentials": "include"}, r'^credentials: "include" is wider than the parent\'s "omit"$'),
+        ({"redirect": "follow"}, r'^redirect: "follow" is wider than the parent\'s "error"$'),
         ({"max_header_count": 17}, r"^max_header_count: 17 is wider"),
         ({"timeout_ms": 0}, r"^timeout_ms: 0 is outside"),
-        ({"max_retries": 1}, r"^narrow: unknown setting 'max_retries'"),
+        ({"max_retries": 1}, r'^narrow: unknown setting "max_retries"$'),
     ],
 )
 def test_narrow_refuses_to_widen(kwargs: dict, message: str) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
-from browser_rt.policy.errors import DenyReason, PolicyError, URLRejected
+from browser_rt.policy.errors import DenyReason, PolicyError, URLRejected, quoted, type_name
 from browser_rt.policy.grants import Grant, WildcardGrant, parse_grant, wildcard_keys
 from browser_rt.policy.headers import check_header, is_token
 from browser_rt.policy.methods import NEVER_ALLOWED_METHODS, STANDARD_METHODS, normalize_method
@@ -93,7 +93,7 @@ class FetchAuthority:
         elif isinstance(text, bytes):
             size = len(text)
         else:
-            raise PolicyError(f"policy: expected JSON text, got {type(text).__name__}")
+            raise PolicyError(f"policy: expected JSON text, got {type_name(text)}")
         if size > MAX_POLICY_JSON_BYTES:
             raise PolicyError(f"policy: JSON is {size} bytes, more than {MAX_POLICY_JSON_BYTES}")
         _check_nesting(text if isinstance(text, str) else text.decode("utf-8", "replace"))
@@ -109,18 +109,20 @@ class FetchAuthority:
     def from_dict(cls, document: object) -> FetchAuthority:
         """Validate and canonicalize a policy mapping (the shape is in docs/policy.md)."""
         if not isinstance(document, Mapping):
-            raise PolicyError(f"policy: must be an object, got {type(document).__name__}")
+            raise PolicyError(f"policy: must be an object, got {type_name(document)}")
         for key in document:
+            if not isinstance(key, str):
+                raise PolicyError(f"policy: keys must be strings, got {type_name(key)}")
             if key not in _KEYS:
-                raise PolicyError(f"policy: unknown key {_short(key)}")
+                raise PolicyError(f"policy: unknown key {quoted(key)}")
         origins, wildcards = _load_origins(document.get("origins", []))
         default_methods: list[str] = ["GET"] if origins or wildcards else []
         methods = _load_methods(document.get("methods", default_methods))
         credentials = _load_choice(document, "credentials", CREDENTIAL_MODES)
         if credentials == "include" and wildcards:
             raise PolicyError(
-                "credentials: 'include' cannot be combined with a wildcard origin "
-                f"({sorted(w.text for w in wildcards)[0]})"
+                'credentials: "include" cannot be combined with a wildcard origin '
+                f"({quoted(sorted(w.text for w in wildcards)[0])})"
             )
         limits = {name: _load_int(document, name, limit) for name, limit in LIMITS.items()}
         return cls(
@@ -202,16 +204,18 @@ class FetchAuthority:
         if credentials is not None:
             wanted = _load_choice({"credentials": credentials}, "credentials", CREDENTIAL_MODES)
             if _CREDENTIAL_RANK[wanted] > _CREDENTIAL_RANK[self.credentials]:
-                raise PolicyError(f"credentials: {wanted!r} is wider than the parent's {self.credentials!r}")
+                raise PolicyError(
+                    f"credentials: {quoted(wanted)} is wider than the parent's {quoted(self.credentials)}"
+                )
             changes["credentials"] = wanted
         if redirect is not None:
             wanted = _load_choice({"redirect": redirect}, "redirect", REDIRECT_MODES)
             if wanted == "follow" and self.redirect != "follow":
-                raise PolicyError("redirect: 'follow' is wider than the parent's 'error'")
+                raise PolicyError('redirect: "follow" is wider than the parent\'s "error"')
             changes["redirect"] = wanted
         for name, value in limits.items():
             if name not in LIMITS:
-                raise PolicyError(f"narrow: unknown setting {name!r}")
+                raise PolicyError(f"narrow: unknown setting {quoted(name)}")
             checked = _load_int({name: value}, name, LIMITS[name])
             if checked > getattr(self, name):
                 raise PolicyError(f"{name}: {checked} is wider than the parent's {getattr(self, name)}")
@@ -258,7 +262,7 @@ class FetchAuthority:
         if method not in self.methods:
             return Decision(False, DenyReason.METHOD_DENIED, origin, "method: not granted")
         if _CREDENTIAL_RANK[request.credentials] > _CREDENTIAL_RANK[self.credentials]:
-            detail = f"credentials: only {self.credentials!r} is granted"
+            detail = f"credentials: only '{self.credentials}' is granted"
             return Decision(False, DenyReason.CREDENTIALS_DENIED, origin, detail)
         denial = self._headers_problem(request.headers) or self._body_problem(method, request.body)
         if denial is not None:
@@ -317,7 +321,7 @@ _cached_classify_method = lru_cache(maxsize=256)(_uncached_classify_method)
 
 def _shape_problem(request: object) -> str | None:
     if not isinstance(request, FetchRequest):
-        return f"request: expected a FetchRequest, got {type(request).__name__}"
+        return f"request: expected a FetchRequest, got {type_name(request)}"
     if not isinstance(request.method, str):
         return "method: must be a string"
     if not isinstance(request.url, str):
@@ -373,13 +377,13 @@ def _load_methods(entries: object) -> list[str]:
     methods: list[str] = []
     for index, method in enumerate(items):
         if not isinstance(method, str):
-            raise PolicyError(f"methods[{index}]: must be a string, got {type(method).__name__}")
+            raise PolicyError(f"methods[{index}]: must be a string, got {type_name(method)}")
         upper = method.upper()
         if upper in NEVER_ALLOWED_METHODS:
             raise PolicyError(f"methods[{index}]: {upper} is never allowed")
         if upper not in STANDARD_METHODS:
             raise PolicyError(
-                f"methods[{index}]: {_short(method)} is not a standard method ({', '.join(STANDARD_METHODS)})"
+                f"methods[{index}]: {quoted(method)} is not a standard method ({', '.join(STANDARD_METHODS)})"
             )
         if upper not in methods:
             methods.append(upper)
@@ -389,14 +393,15 @@ def _load_methods(entries: object) -> list[str]:
 def _load_choice(document: Mapping[str, object], key: str, choices: tuple[str, ...]) -> str:
     value = document.get(key, choices[0])
     if not isinstance(value, str) or value not in choices:
-        raise PolicyError(f"{key}: must be one of {', '.join(repr(c) for c in choices)}, got {_short(value)}")
+        wanted = quoted(value) if isinstance(value, str) else type_name(value)
+        raise PolicyError(f"{key}: must be one of {', '.join(map(quoted, choices))}, got {wanted}")
     return value
 
 
 def _load_int(document: Mapping[str, object], key: str, limit: Limit) -> int:
     value = document.get(key, limit.default)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise PolicyError(f"{key}: must be an integer, got {type(value).__name__}")
+        raise PolicyError(f"{key}: must be an integer, got {type_name(value)}")
     if not limit.low <= value <= limit.high:
         raise PolicyError(f"{key}: {value} is outside {limit.low}..{limit.high}")
     return value
@@ -438,7 +443,7 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
-            raise PolicyError(f"policy: duplicate key {_short(key)}")
+            raise PolicyError(f"policy: duplicate key {quoted(key)}")
         result[key] = value
     return result
 
@@ -449,9 +454,3 @@ def _json_error_position(exc: BaseException) -> str:
     if isinstance(exc, RecursionError):
         return "nested too deeply"
     return "could not decode"
-
-
-def _short(value: object, limit: int = 40) -> str:
-    """A bounded repr for error messages, so a huge or hostile value cannot flood them."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,8 +1,19 @@
-"""Errors and deny reasons shared by the policy modules."""
+"""Errors and deny reasons shared by the policy modules, and how their messages name a value.
+
+A message names the offending entry by its position (`origins[3]: ...`). Where it also shows a
+value (a key, a method, a choice), `quoted` writes it as a JSON string, and `type_name` names a
+value's JSON type. js_bridge/policy/errors.mjs has the same two functions, so both
+implementations word a message the same way, character for character.
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from enum import StrEnum
+
+QUOTED_LIMIT = 40
+"""`quoted` output longer than this is cut, so a huge or hostile value cannot flood a message."""
 
 
 class PolicyError(ValueError):
@@ -41,3 +52,34 @@ class URLRejected(Exception):
         super().__init__(detail)
         self.reason = reason
         self.detail = detail
+
+
+def quoted(text: str) -> str:
+    """`text` as a JSON string, every character outside printable ASCII escaped (`\\u00e9`).
+
+    Output longer than `QUOTED_LIMIT` keeps its first `QUOTED_LIMIT - 3` characters and ends in
+    `...` (no closing quote: the cut is visible). The output is ASCII, so it is the same in
+    Python and JS, and it cannot carry a control or right-to-left character into a log.
+    """
+    # Every character gives at least one output character: the rest would be cut anyway.
+    out = json.dumps(text[: QUOTED_LIMIT + 1], ensure_ascii=True)
+    return out if len(out) <= QUOTED_LIMIT else out[: QUOTED_LIMIT - 3] + "..."
+
+
+def type_name(value: object) -> str:
+    """The JSON type of `value` as a message says it: `a string`, `an integer`, `null`, ..."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a float"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "an object"
+    return "a value of another type"

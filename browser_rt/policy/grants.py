@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from browser_rt.policy.errors import PolicyError, URLRejected
-from browser_rt.policy.urls import SPECIAL_SCHEMES, ParsedOrigin, parse_origin
+from browser_rt.policy.errors import PolicyError, URLRejected, type_name
+from browser_rt.policy.urls import C0_AND_SPACE, SPECIAL_SCHEMES, ParsedOrigin, parse_origin
 
 _GRANT = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*)://(?P<authority>[^/?#\\]*)(?P<rest>.*)", re.DOTALL)
 _UNSAFE = re.compile(r"[\x00-\x20\x7f]")
@@ -42,9 +42,9 @@ Grant = ParsedOrigin | WildcardGrant
 def parse_grant(entry: object, where: str) -> Grant:
     """Canonicalize one `origins` entry; PolicyError messages start with `where`."""
     if not isinstance(entry, str):
-        raise PolicyError(f"{where}: must be a string, got {type(entry).__name__}")
-    if entry.strip() == "*":
-        raise PolicyError(f"{where}: a bare '*' is not allowed; list origins or use https://*.example.com")
+        raise PolicyError(f"{where}: must be a string, got {type_name(entry)}")
+    if entry.strip(C0_AND_SPACE) == "*":
+        raise PolicyError(f'{where}: a bare "*" is not allowed; list origins or use https://*.example.com')
     if _UNSAFE.search(entry):
         raise PolicyError(f"{where}: contains whitespace or control characters")
     match = _GRANT.fullmatch(entry)
@@ -60,7 +60,7 @@ def parse_grant(entry: object, where: str) -> Grant:
     if authority.startswith("*."):
         return _parse_wildcard(scheme, authority[2:], where)
     if "*" in authority:
-        raise PolicyError(f"{where}: '*' is only allowed as a leading '*.' label")
+        raise PolicyError(f'{where}: "*" is only allowed as a leading "*." label')
     return _parse_exact(f"{scheme}://{authority}", where)
 
 
@@ -86,14 +86,14 @@ def _parse_exact(text: str, where: str) -> ParsedOrigin:
 
 def _parse_wildcard(scheme: str, rest: str, where: str) -> WildcardGrant:
     if "*" in rest:
-        raise PolicyError(f"{where}: '*' is only allowed as a leading '*.' label")
+        raise PolicyError(f'{where}: "*" is only allowed as a leading "*." label')
     parsed = _parse_exact(f"{scheme}://{rest}", where)
     host = parsed.host
     if host.startswith("[") or _IPV4_LIKE.fullmatch(host):
         raise PolicyError(f"{where}: a wildcard needs a domain, not an IP address")
     labels = host.rstrip(".").split(".")
     if len(labels) < 2 or not all(labels):
-        raise PolicyError(f"{where}: a wildcard needs at least two labels after '*.'")
+        raise PolicyError(f'{where}: a wildcard needs at least two labels after "*."')
     return WildcardGrant(parsed.scheme, host, parsed.port)
 
 

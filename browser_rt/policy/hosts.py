@@ -36,6 +36,9 @@ def parse_host(text: str) -> str:
     ascii_domain = domain_to_ascii(domain)
     if _FORBIDDEN_DOMAIN.search(ascii_domain):
         raise HostError("host contains a forbidden code point")
+    if "*" in ascii_domain:
+        # The URL Standard keeps it (so do WebKit and Node); Chromium and Firefox write %2A.
+        raise HostError("host contains '*', which browsers serialize differently")
     if _ENDS_IN_A_NUMBER.search(ascii_domain):
         return serialize_ipv4(parse_ipv4(ascii_domain))
     return ascii_domain
@@ -186,7 +189,7 @@ def parse_ipv6(text: str) -> list[int]:
             raise HostError("IPv6 address has too many pieces")
         if at(pointer) == ":":
             if compress is not None:
-                raise HostError("IPv6 address has more than one '::'")
+                raise HostError("IPv6 address has more than one ::")
             pointer += 1
             piece_index += 1
             compress = piece_index

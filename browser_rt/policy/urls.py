@@ -17,7 +17,8 @@ MAX_URL_LENGTH = 8192
 """Requests with longer URLs (in code points) are denied as invalid_url."""
 
 SPECIAL_SCHEMES = {"http": 80, "https": 443}
-_C0_AND_SPACE = "".join(chr(c) for c in range(0x21))
+C0_AND_SPACE = "".join(chr(c) for c in range(0x21))
+"""What the URL parser strips from both ends of its input (WHATWG step 1), and grants too."""
 _TAB_OR_NEWLINE = str.maketrans("", "", "\t\n\r")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 _AUTHORITY_END = re.compile(r"[/\\?#]")
@@ -46,7 +47,7 @@ def parse_origin(url: str, base: ParsedOrigin | None = None) -> ParsedOrigin:
         raise URLRejected(DenyReason.INVALID_URL, f"url: longer than {MAX_URL_LENGTH} code points")
     if not url.isascii() and SURROGATE.search(url):
         raise URLRejected(DenyReason.INVALID_URL, "url: contains a lone surrogate")
-    text = url.strip(_C0_AND_SPACE)
+    text = url.strip(C0_AND_SPACE)
     if "\t" in text or "\n" in text or "\r" in text:
         text = text.translate(_TAB_OR_NEWLINE)
     scheme_match = _SCHEME.match(text)

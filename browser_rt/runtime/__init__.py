@@ -15,6 +15,7 @@ See docs/runtime.md for the guarantees and the events the core emits.
 
 from browser_rt.runtime.budget import Budget, BudgetExceeded, BudgetKind
 from browser_rt.runtime.context import NoCapabilityError, current_cx
+from browser_rt.runtime.cx import Cx
 from browser_rt.runtime.entry import NoFetchHost, Runtime, arun, run
 from browser_rt.runtime.obligation import Obligation, ObligationError, ObligationLeak, ObligationState
 from browser_rt.runtime.region import Region
@@ -25,6 +26,7 @@ __all__ = [
     "Budget",
     "BudgetExceeded",
     "BudgetKind",
+    "Cx",
     "NoCapabilityError",
     "NoFetchHost",
     "Obligation",

@@ -6,7 +6,7 @@ import contextvars
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from browser_rt.cap import Cx
+    from browser_rt.runtime.cx import Cx
 
 CURRENT_CX: contextvars.ContextVar[Cx] = contextvars.ContextVar("browser_rt.cx")
 

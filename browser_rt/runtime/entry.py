@@ -6,16 +6,16 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from browser_rt import cap  # a module reference: cap imports this package while it loads
 from browser_rt.diagnostics import Diagnostics
 from browser_rt.fetch import BridgeError, FetchHost, HostRequest, RequestLimiter, Response
 from browser_rt.policy import FetchAuthority
 from browser_rt.runtime.context import context_with
+from browser_rt.runtime.cx import Cx
 from browser_rt.runtime.obligation import ObligationLeak
 from browser_rt.runtime.services import DEFAULT_CLEANUP_SECONDS, RuntimeObserver, Services, check_seconds
 from browser_rt.runtime.task import TaskState
 
-type Main[T] = Callable[[cap.Cx], Coroutine[Any, Any, T]]
+type Main[T] = Callable[[Cx], Coroutine[Any, Any, T]]
 
 ROOT_REGION = "main"
 """The region path of `main` itself; regions it opens are `main/<name>`."""
@@ -91,7 +91,7 @@ class Runtime:
             request_limiter=self.request_limiter(loop),
         )
         state = TaskState("main", ROOT_REGION, None)
-        cx = cap.Cx(services, state, self.authority)
+        cx = Cx(services, state, self.authority)
         coro = main(cx)
         if not asyncio.iscoroutine(coro):
             raise TypeError(

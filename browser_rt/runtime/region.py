@@ -28,7 +28,7 @@ from browser_rt.runtime.services import event_id
 from browser_rt.runtime.task import TaskState
 
 if TYPE_CHECKING:
-    from browser_rt.cap import Cx
+    from browser_rt.runtime.cx import Cx
 
 Phase = Literal["new", "open", "exiting", "closed"]
 

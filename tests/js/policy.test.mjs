@@ -134,7 +134,7 @@ describe("classic invariants", () => {
   test("a wildcard never grants credentials include", () => {
     assert.throws(
       () => FetchAuthority.fromJSON({ origins: ["https://*.example.com"], credentials: "include" }),
-      (e) => e instanceof PolicyError && /credentials: 'include' cannot be combined with a wildcard origin \(https:\/\/\*\.example\.com\)/.test(e.message),
+      (e) => e instanceof PolicyError && /credentials: "include" cannot be combined with a wildcard origin \("https:\/\/\*\.example\.com"\)/.test(e.message),
     );
   });
 
@@ -443,12 +443,12 @@ describe("loading policies", () => {
     refuses({ origins: ["https://a.com", "https://u:p@b.com"] }, /^origins\[1\]: userinfo not allowed in an origin$/);
     refuses({ origins: ["https://@b.com"] }, /^origins\[0\]: userinfo not allowed in an origin$/);
     refuses({ origins: ["https://a.com\\"] }, /^origins\[0\]: backslash not allowed in an origin$/);
-    refuses({ origins: ["*"] }, /^origins\[0\]: a bare '\*' is not allowed/);
-    refuses({ origins: [" * "] }, /^origins\[0\]: a bare '\*' is not allowed/);
-    refuses({ origins: ["https://*"] }, /^origins\[0\]: '\*' is only allowed as a leading '\*\.' label$/);
-    refuses({ origins: ["https://a.*.com"] }, /^origins\[0\]: '\*' is only allowed as a leading '\*\.' label$/);
-    refuses({ origins: ["https://*.*.a.com"] }, /^origins\[0\]: '\*' is only allowed as a leading '\*\.' label$/);
-    refuses({ origins: ["https://*.com"] }, /^origins\[0\]: a wildcard needs at least two labels after '\*\.'$/);
+    refuses({ origins: ["*"] }, /^origins\[0\]: a bare "\*" is not allowed/);
+    refuses({ origins: [" * "] }, /^origins\[0\]: a bare "\*" is not allowed/);
+    refuses({ origins: ["https://*"] }, /^origins\[0\]: "\*" is only allowed as a leading "\*\." label$/);
+    refuses({ origins: ["https://a.*.com"] }, /^origins\[0\]: "\*" is only allowed as a leading "\*\." label$/);
+    refuses({ origins: ["https://*.*.a.com"] }, /^origins\[0\]: "\*" is only allowed as a leading "\*\." label$/);
+    refuses({ origins: ["https://*.com"] }, /^origins\[0\]: a wildcard needs at least two labels after "\*\."$/);
     refuses({ origins: ["https://*.1.2.3.4"] }, /^origins\[0\]: a wildcard needs a domain, not an IP address$/);
     refuses({ origins: ["https://*.[::1]"] }, /^origins\[0\]: a wildcard needs a domain, not an IP address$/);
     refuses({ origins: ["ftp://a.com"] }, /^origins\[0\]: only http and https origins can be granted$/);
@@ -458,28 +458,28 @@ describe("loading policies", () => {
     refuses({ origins: ["https://a.com:8x"] }, /^origins\[0\]: port is not a number$/);
     refuses({ origins: ["https://"] }, /^origins\[0\]: missing host$/);
     refuses({ origins: ["https://a%2Fb.com"] }, /^origins\[0\]: host is not valid$/);
-    refuses({ origins: [API, 7] }, /^origins\[1\]: must be a string, got int$/);
+    refuses({ origins: [API, 7] }, /^origins\[1\]: must be a string, got an integer$/);
     refuses({ origins: API }, /^origins: must be a list of origin strings$/);
     refuses({ origins: Array(1001).fill(API) }, /^origins: 1001 entries, more than 1000$/);
     refuses({ methods: ["GET", "connect"] }, /^methods\[1\]: CONNECT is never allowed$/);
     refuses({ methods: ["TRACE"] }, /^methods\[0\]: TRACE is never allowed$/);
     refuses({ methods: ["TRACK"] }, /^methods\[0\]: TRACK is never allowed$/);
-    refuses({ methods: ["GET", "FETCH"] }, /^methods\[1\]: 'FETCH' is not a standard method/);
-    refuses({ methods: [null] }, /^methods\[0\]: must be a string, got NoneType$/);
+    refuses({ methods: ["GET", "FETCH"] }, /^methods\[1\]: "FETCH" is not a standard method/);
+    refuses({ methods: [null] }, /^methods\[0\]: must be a string, got null$/);
     refuses({ methods: "GET" }, /^methods: must be a list of method names$/);
     refuses({ methods: Array(17).fill("GET") }, /^methods: 17 entries, more than 16$/);
-    refuses({ credentials: "all" }, /^credentials: must be one of 'omit', 'same-origin', 'include', got 'all'$/);
-    refuses({ redirect: "manual" }, /^redirect: must be one of 'error', 'follow', got 'manual'$/);
+    refuses({ credentials: "all" }, /^credentials: must be one of "omit", "same-origin", "include", got "all"$/);
+    refuses({ redirect: "manual" }, /^redirect: must be one of "error", "follow", got "manual"$/);
     refuses({ base: "https://a.com/v1" }, /^base: path not allowed in an origin$/);
     refuses({ base: "https://*.a.com" }, /^base: must be a single origin, not a wildcard$/);
     refuses({ base: "/v1" }, /^base: not an origin of the form/);
-    refuses({ base: 5 }, /^base: must be a string, got int$/);
-    refuses({ origins: [], extra: 1 }, /^policy: unknown key 'extra'$/);
-    refuses({ ["x".repeat(500)]: 1 }, /^policy: unknown key 'x{30,}\.\.\.$/);
-    refuses(["https://a.com"], /^policy: must be an object, got list$/);
-    refuses(null, /^policy: must be an object, got NoneType$/);
-    refuses(42, /^policy: must be an object, got int$/);
-    refuses(new Map(), /^policy: must be an object, got Map$/);
+    refuses({ base: 5 }, /^base: must be a string, got an integer$/);
+    refuses({ origins: [], extra: 1 }, /^policy: unknown key "extra"$/);
+    refuses({ ["x".repeat(500)]: 1 }, /^policy: unknown key "x{36}\.\.\.$/);
+    refuses(["https://a.com"], /^policy: must be an object, got a list$/);
+    refuses(null, /^policy: must be an object, got null$/);
+    refuses(42, /^policy: must be an object, got an integer$/);
+    refuses(new Map(), /^policy: must be an object, got a value of another type$/);
   });
 
   test("integer settings: JSON integers in range, never booleans or floats", () => {
@@ -497,25 +497,25 @@ describe("loading policies", () => {
       assert.equal(FetchAuthority.fromJSON({ [key]: high })[key], high);
       refuses({ [key]: low - 1 }, new RegExp(`^${key}: ${low - 1} is outside ${low}\\.\\.${high}$`));
       refuses({ [key]: high + 1 }, new RegExp(`^${key}: ${high + 1} is outside ${low}\\.\\.${high}$`));
-      refuses({ [key]: true }, new RegExp(`^${key}: must be an integer, got bool$`));
-      refuses({ [key]: 2.5 }, new RegExp(`^${key}: must be an integer, got float$`));
-      refuses({ [key]: "5" }, new RegExp(`^${key}: must be an integer, got str$`));
-      refuses(`{"${key}": ${low}.0}`, new RegExp(`^${key}: must be an integer, got float$`));
-      refuses(`{"${key}": 1e1}`, new RegExp(`^${key}: must be an integer, got float$`));
+      refuses({ [key]: true }, new RegExp(`^${key}: must be an integer, got a boolean$`));
+      refuses({ [key]: 2.5 }, new RegExp(`^${key}: must be an integer, got a float$`));
+      refuses({ [key]: "5" }, new RegExp(`^${key}: must be an integer, got a string$`));
+      refuses(`{"${key}": ${low}.0}`, new RegExp(`^${key}: must be an integer, got a float$`));
+      refuses(`{"${key}": 1e1}`, new RegExp(`^${key}: must be an integer, got a float$`));
     }
   });
 
   test("JSON texts: size limit, duplicate keys, syntax errors", () => {
     const text = JSON.stringify({ origins: [API], methods: ["get"] });
     assert.deepEqual(FetchAuthority.fromJSON(text).toJSON(), FetchAuthority.fromJSON(JSON.parse(text)).toJSON());
-    refuses(`{"origins": [], "origins": ["${API}"]}`, /^policy: duplicate key 'origins'$/);
-    refuses(`{"a": {"b": 1, "b": 2}}`, /^policy: duplicate key 'b'$/);
+    refuses(`{"origins": [], "origins": ["${API}"]}`, /^policy: duplicate key "origins"$/);
+    refuses(`{"a": {"b": 1, "b": 2}}`, /^policy: duplicate key "b"$/);
     refuses("{", /^policy: not valid JSON \(line 1 column 2: /);
     refuses('{"origins": []} x', /^policy: not valid JSON \(line 1 column 17: Extra data\)$/);
     refuses("\ufeff{}", /^policy: not valid JSON/);
     refuses("[".repeat(5000), /^policy: JSON nested more than 32 levels deep$/);
-    refuses('"x"', /^policy: must be an object, got str$/);
-    refuses(`{"__proto__": {"origins": ["${API}"]}}`, /^policy: unknown key '__proto__'$/);
+    refuses('"x"', /^policy: must be an object, got a string$/);
+    refuses(`{"__proto__": {"origins": ["${API}"]}}`, /^policy: unknown key "__proto__"$/);
     // 65,536 bytes is the most a policy text may have; multi-byte characters count as bytes.
     const sized = (bytes) => {
       const head = '{"origins": []';
@@ -626,20 +626,20 @@ describe("narrow()", () => {
       [{ origins: ["https://a.com/x"] }, /^origins\[0\]: path not allowed in an origin$/],
       [{ methods: ["GET", "PUT"] }, /^methods\[1\]: PUT is not granted by the parent authority$/],
       [{ methods: ["TRACE"] }, /^methods\[0\]: TRACE is never allowed$/],
-      [{ credentials: "include" }, /^credentials: 'include' is wider than the parent's 'same-origin'$/],
+      [{ credentials: "include" }, /^credentials: "include" is wider than the parent's "same-origin"$/],
       [{ max_header_count: 9 }, /^max_header_count: 9 is wider than the parent's 8$/],
       [{ max_header_count: -1 }, /^max_header_count: -1 is outside 0\.\.64$/],
       [{ max_request_body_bytes: 101 }, /^max_request_body_bytes: 101 is wider than the parent's 100$/],
       [{ max_response_body_bytes: 10 * 1024 * 1024 + 1 }, /^max_response_body_bytes: 10485761 is wider/],
       [{ timeout_ms: 5001 }, /^timeout_ms: 5001 is wider than the parent's 5000$/],
-      [{ base: "https://evil.test" }, /^narrow: unknown setting 'base'$/],
-      [{ wildcard: true }, /^narrow: unknown setting 'wildcard'$/],
+      [{ base: "https://evil.test" }, /^narrow: unknown setting "base"$/],
+      [{ wildcard: true }, /^narrow: unknown setting "wildcard"$/],
     ];
     for (const [settings, pattern] of wider) {
       assert.throws(() => parent().narrow(settings), (e) => e instanceof PolicyError && pattern.test(e.message), JSON.stringify(settings));
     }
     const strict = parent().narrow({ redirect: "error" });
-    assert.throws(() => strict.narrow({ redirect: "follow" }), /^PolicyError: redirect: 'follow' is wider than the parent's 'error'$/);
+    assert.throws(() => strict.narrow({ redirect: "follow" }), /^PolicyError: redirect: "follow" is wider than the parent's "error"$/);
     assert.throws(() => parent().narrow(null), PolicyError);
     assert.throws(() => parent().narrow("origins"), PolicyError);
   });
@@ -717,14 +717,14 @@ describe("request rate and concurrency limits", () => {
     const cases = [
       [{ max_concurrent_requests: 0 }, /^max_concurrent_requests: 0 is outside 1\.\.64$/],
       [{ max_concurrent_requests: 65 }, /^max_concurrent_requests: 65 is outside 1\.\.64$/],
-      [{ max_concurrent_requests: true }, /^max_concurrent_requests: must be an integer, got bool$/],
+      [{ max_concurrent_requests: true }, /^max_concurrent_requests: must be an integer, got a boolean$/],
       [{ max_queued_requests: -1 }, /^max_queued_requests: -1 is outside 0\.\.10000$/],
       [{ max_queued_requests: 10_001 }, /^max_queued_requests: 10001 is outside 0\.\.10000$/],
-      [{ max_queued_requests: false }, /^max_queued_requests: must be an integer, got bool$/],
+      [{ max_queued_requests: false }, /^max_queued_requests: must be an integer, got a boolean$/],
       [{ max_requests_per_minute: 0 }, /^max_requests_per_minute: 0 is outside 1\.\.60000$/],
       [{ max_requests_per_minute: 60_001 }, /^max_requests_per_minute: 60001 is outside 1\.\.60000$/],
-      [{ max_requests_per_minute: 1.5 }, /^max_requests_per_minute: must be an integer, got float$/],
-      [{ max_requests_per_minute: null }, /^max_requests_per_minute: must be an integer, got NoneType$/],
+      [{ max_requests_per_minute: 1.5 }, /^max_requests_per_minute: must be an integer, got a float$/],
+      [{ max_requests_per_minute: null }, /^max_requests_per_minute: must be an integer, got null$/],
     ];
     for (const [document, pattern] of cases) {
       assert.throws(() => FetchAuthority.fromJSON(document), (e) => e instanceof PolicyError && pattern.test(e.message), JSON.stringify(document));
@@ -743,7 +743,7 @@ describe("request rate and concurrency limits", () => {
       [{ max_queued_requests: 11 }, /^max_queued_requests: 11 is wider than the parent's 10$/],
       [{ max_requests_per_minute: 101 }, /^max_requests_per_minute: 101 is wider than the parent's 100$/],
       [{ max_concurrent_requests: 0 }, /^max_concurrent_requests: 0 is outside 1\.\.64$/],
-      [{ max_queued_requests: true }, /^max_queued_requests: must be an integer, got bool$/],
+      [{ max_queued_requests: true }, /^max_queued_requests: must be an integer, got a boolean$/],
     ];
     for (const [settings, pattern] of wider) {
       assert.throws(() => parent.narrow(settings), (e) => e instanceof PolicyError && pattern.test(e.message), JSON.stringify(settings));

@@ -1,12 +1,14 @@
 // The shared conformance vectors (tests/vectors/fetch_policy.json): the JS FetchAuthority must
 // give exactly the decision each case expects. A case's `js_expect`, when present, is what the
 // JS side must give instead of `expect` (a host that WHATWG accepts and Python refuses).
+// And tests/vectors/policy_errors.json: the exact PolicyError message of each policy that
+// cannot be loaded or narrowed, the same as Python's (tests/test_policy_vectors.py).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { repoRoot } from "./helpers.mjs";
-import { FetchAuthority } from "../../js_bridge/policy.mjs";
+import { FetchAuthority, PolicyError } from "../../js_bridge/policy.mjs";
 
 const VECTORS_PATH = path.join(repoRoot, "tests", "vectors", "fetch_policy.json");
 const SCHEMA = "browser-rt-fetch-policy-vectors-v1";
@@ -106,3 +108,27 @@ if ("error" in loaded) {
 function sameDecision(a, b) {
   return a.allowed === b.allowed && a.reason === b.reason && a.origin === b.origin;
 }
+
+const ERROR_VECTORS_PATH = path.join(repoRoot, "tests", "vectors", "policy_errors.json");
+const errorDocument = JSON.parse(fs.readFileSync(ERROR_VECTORS_PATH, "utf8"));
+
+test("error vectors: the file is well-formed", () => {
+  assert.equal(errorDocument.schema, "browser-rt-policy-error-vectors-v1");
+  assert.ok(errorDocument.cases.length >= 90);
+  assert.equal(new Set(errorDocument.cases.map((item) => item.name)).size, errorDocument.cases.length);
+});
+
+test("error vectors: every policy is refused with exactly the message Python gives", () => {
+  const mismatches = [];
+  for (const item of errorDocument.cases) {
+    let got = null;
+    try {
+      const authority = FetchAuthority.fromJSON("policy_text" in item ? item.policy_text : item.policy);
+      if ("narrow" in item) authority.narrow(item.narrow);
+    } catch (error) {
+      got = error instanceof PolicyError ? error.message : `not a PolicyError: ${error}`;
+    }
+    if (got !== item.error) mismatches.push({ name: item.name, got, expected: item.error });
+  }
+  assert.deepEqual(mismatches, []);
+});
