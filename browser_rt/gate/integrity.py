@@ -17,7 +17,7 @@ from pathlib import Path
 
 from browser_rt.gate.bytecode_check import mismatches
 from browser_rt.gate.report import CheckResult
-from browser_rt.tooling.bundle import JS_BRIDGE_SUFFIXES, MANIFEST_NAME
+from browser_rt.tooling.bundle import MANIFEST_NAME, bridge_files
 from browser_rt.tooling.hashing import sha256_file
 
 MANIFEST_SCHEMA = "browser-rt-security-manifest-v1"
@@ -101,11 +101,7 @@ def _check_bundle_manifest(result: CheckResult, bundle: Path) -> None:
 def _check_js_bridge(result: CheckResult, bundle: Path, root: Path) -> None:
     source = root / "js_bridge"
     shipped = bundle / "js_bridge"
-    want = {
-        p.relative_to(source).as_posix()
-        for p in source.rglob("*")
-        if p.is_file() and p.name.endswith(JS_BRIDGE_SUFFIXES) and "node_modules" not in p.parts
-    }
+    want = {p.relative_to(source).as_posix() for p in bridge_files(source)}
     have = {p.relative_to(shipped).as_posix() for p in shipped.rglob("*") if p.is_file()}
     for name in sorted(want | have):
         if name not in have:

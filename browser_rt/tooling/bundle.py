@@ -2,6 +2,12 @@
 
 The output folder can be copied to any static host. Everything Pyodide loads is
 registered in the folder's own `pyodide-lock.json`, so nothing is fetched from a CDN.
+
+It builds the same way from a checkout (its `js_bridge/`, `requirements/` and `dist/`) and from
+an installed browser_rt (the copies in the package data, and a wheel made from the installed
+package); only the Pyodide core comes from outside, from npm. The same inputs give the same
+bytes: every file is copied or written deterministically, and `bundle-manifest.json` records
+the sha256 of each file and the versions they came from (`browser-rt bundle --verify`).
 """
 
 from __future__ import annotations
@@ -17,10 +23,20 @@ from pathlib import Path
 from typing import Any
 
 from browser_rt.policy import FetchAuthority
+from browser_rt.tooling import project_wheel as project_wheels
+from browser_rt.tooling.app_requirements import (
+    AppPin,
+    cached_app_wheel,
+    check_against_builtin,
+    not_pure_message,
+    read_app_requirements,
+)
 from browser_rt.tooling.bytecode import BytecodeError, compile_bytecode_wheels, wants_bytecode
 from browser_rt.tooling.csp import page_meta_tag
 from browser_rt.tooling.hashing import sha256_file
-from browser_rt.tooling.requirements import PinnedWheel, normalize_name, read_pins, wheel_distribution
+from browser_rt.tooling.lockfile import LockError, read_wheel, render_lock
+from browser_rt.tooling.package_data import PYODIDE_NPM_VERSION, data_files, js_bridge_version
+from browser_rt.tooling.requirements import PinnedWheel, normalize_name, read_pins
 
 PYODIDE_CORE_FILES = (
     "pyodide.mjs",
@@ -34,8 +50,9 @@ PYODIDE_CORE_FILES = (
 """Files copied from the npm `pyodide` package; the lock is rewritten, not copied."""
 
 _TEMPLATES = Path(__file__).parent / "templates"
-JS_BRIDGE_SUFFIXES = (".mjs", ".d.ts", ".json")
+JS_BRIDGE_SUFFIXES = (".mjs", ".d.ts", ".d.mts", ".json")
 MANIFEST_NAME = "bundle-manifest.json"
+MANIFEST_SCHEMA = "browser-rt-bundle-manifest-v2"
 WHEEL_CACHE = Path(".cache") / "pyodide-wheels"
 """Where a checkout keeps the downloaded, hash-pinned wheels (relative to its root)."""
 PYODIDE_PYTHON_VERSION = "3.14"
@@ -52,7 +69,9 @@ class BundleInputs:
     pyodide_dir: Path
     js_bridge_dir: Path
     project_wheel: Path | None
-    wheel_dist_dir: Path
+    """An explicit browser_rt wheel; None takes the newest in `wheel_dist_dir`, or, without
+    one, makes the wheel from the installed package."""
+    wheel_dist_dir: Path | None
     runtime_pins: Path
     test_pins: Path
     cache_dir: Path
@@ -60,6 +79,8 @@ class BundleInputs:
     bytecode: bool = True
     """Ship browser_rt and idna as bytecode compiled by this Pyodide (faster start-up); False
     ships their sources, for readable tracebacks."""
+    app_requirements: Path | None = None
+    """The app's own hash-pinned requirements file (`--requirements`), if any."""
 
     @classmethod
     def for_checkout(cls, root: Path, **overrides: Any) -> BundleInputs:
@@ -75,6 +96,23 @@ class BundleInputs:
         )
         return replace(defaults, **{name: value for name, value in overrides.items() if value is not None})
 
+    @classmethod
+    def for_installed(cls, root: Path, **overrides: Any) -> BundleInputs:
+        """The inputs of an installed browser_rt, for an app project at `root`: the Pyodide core
+        from `root/node_modules/pyodide`, js_bridge and the pins from the package data, the
+        browser_rt wheel made from the installed package, the cache in `root/.cache`."""
+        data = data_files()
+        defaults = cls(
+            pyodide_dir=root / "node_modules" / "pyodide",
+            js_bridge_dir=data.js_bridge_dir,
+            project_wheel=None,
+            wheel_dist_dir=None,
+            runtime_pins=data.runtime_pins,
+            test_pins=data.test_pins,
+            cache_dir=root / WHEEL_CACHE,
+        )
+        return replace(defaults, **{name: value for name, value in overrides.items() if value is not None})
+
 
 @dataclass
 class BundleReport:
@@ -84,6 +122,14 @@ class BundleReport:
     unchanged: list[str] = field(default_factory=list)
     downloaded: list[str] = field(default_factory=list)
     lock_rewritten: bool = False
+
+
+@dataclass(frozen=True)
+class PyodideCore:
+    """The npm `pyodide` package the bundle is built on."""
+
+    version: str
+    info: dict[str, Any]
 
 
 Progress = Callable[[str], None]
@@ -103,45 +149,87 @@ def build_bundle(
     no headers: the worker starts from a blob: URL and inherits that policy.
     """
     report = BundleReport()
-    _check_inputs(inputs)
-    project_wheel = _find_project_wheel(inputs)
+    core = _check_inputs(inputs, progress)
     pins = read_pins(inputs.runtime_pins)
+    roles = {pin: "runtime" for pin in pins}
     if inputs.include_test_wheels:
-        pins += read_pins(inputs.test_pins)
-    progress(f"[bundle] {len(pins)} pinned wheels, project wheel {project_wheel.name}")
+        test_pins = read_pins(inputs.test_pins)
+        roles.update({pin: "test" for pin in test_pins})
+        pins += test_pins
+    app_pins = _app_pins(inputs)
 
     cached = _ensure_cached(pins, inputs.cache_dir, report, progress)
+    app_wheels = _ensure_app_cached(app_pins, inputs.cache_dir, report, progress)
+    role_of: dict[Path, str] = {path: roles[pin] for pin, path in zip(pins, cached, strict=True)}
+    role_of.update({path: "app" for path in app_wheels})
 
-    pyodide_out = out / "pyodide"
-    pyodide_out.mkdir(parents=True, exist_ok=True)
-    for name in PYODIDE_CORE_FILES:
-        if name == "pyodide-lock.json":
-            continue
-        _copy_verified(inputs.pyodide_dir / name, pyodide_out / name, report)
-    progress(f"[bundle] pyodide core -> {pyodide_out}")
+    with tempfile.TemporaryDirectory(prefix="browser-rt-project-wheel-") as scratch:
+        project_wheel = _project_wheel(inputs, Path(scratch))
+        role_of[project_wheel] = "project"
+        progress(
+            f"[bundle] {len(pins)} pinned wheels, {len(app_pins)} app wheels, "
+            f"project wheel {project_wheel.name} ({_project_origin(inputs)})"
+        )
 
-    sources = [*cached, project_wheel]
-    shipped = _with_bytecode(sources, inputs, progress) if inputs.bytecode else {w: w for w in sources}
-    for wheel in shipped.values():
-        _copy_verified(wheel, pyodide_out / wheel.name, report)
-    _remove_stale_wheels(pyodide_out, {w.name for w in shipped.values()}, progress)
-    progress(f"[bundle] {len(shipped)} wheels -> {pyodide_out}")
+        sources = [*cached, *app_wheels, project_wheel]
+        shipped = _with_bytecode(sources, inputs, progress) if inputs.bytecode else {w: w for w in sources}
+        # The lock first: a wheel that cannot be registered stops the build before `out` changes.
+        shipped_names = {wheel.name for wheel in shipped.values()}
+        try:
+            lock_text = render_lock(
+                inputs.pyodide_dir / "pyodide-lock.json", shipped, has_file=shipped_names.__contains__
+            )
+        except LockError as exc:
+            raise BundleError(str(exc)) from None
+        wheel_records = _wheel_records(shipped, role_of)
 
-    report.lock_rewritten = _write_lock(
-        inputs.pyodide_dir / "pyodide-lock.json",
-        pyodide_out,
-        {source: pyodide_out / wheel.name for source, wheel in shipped.items()},
-    )
-    progress(f"[bundle] pyodide-lock.json {'rewritten' if report.lock_rewritten else 'unchanged'}")
+        pyodide_out = out / "pyodide"
+        pyodide_out.mkdir(parents=True, exist_ok=True)
+        for name in PYODIDE_CORE_FILES:
+            if name == "pyodide-lock.json":
+                continue
+            _copy_verified(inputs.pyodide_dir / name, pyodide_out / name, report)
+        progress(f"[bundle] pyodide core {core.version} -> {pyodide_out}")
+        for wheel in shipped.values():
+            _copy_verified(wheel, pyodide_out / wheel.name, report)
+        _remove_stale_wheels(pyodide_out, shipped_names, progress)
+        progress(f"[bundle] {len(shipped)} wheels -> {pyodide_out}")
+
+        _write_text_if_changed(pyodide_out / "pyodide-lock.json", lock_text, report)
+        report.lock_rewritten = str(pyodide_out / "pyodide-lock.json") in report.copied
+        progress(f"[bundle] pyodide-lock.json {'rewritten' if report.lock_rewritten else 'unchanged'}")
 
     bridge_out = out / "js_bridge"
-    bridge_files = _bridge_files(inputs.js_bridge_dir)
-    for source in bridge_files:
+    bridge_sources = bridge_files(inputs.js_bridge_dir)
+    for source in bridge_sources:
         _copy_verified(source, bridge_out / source.relative_to(inputs.js_bridge_dir), report)
-    progress(f"[bundle] {len(bridge_files)} js_bridge files -> {bridge_out}")
+    _remove_stale_files(
+        bridge_out, {bridge_out / s.relative_to(inputs.js_bridge_dir) for s in bridge_sources}, progress
+    )
+    progress(f"[bundle] {len(bridge_sources)} js_bridge files -> {bridge_out}")
 
     _write_page(out, page_policy or FetchAuthority.deny_all(), report)
-    _write_manifest(out)
+    project = wheel_records["browser-rt"]
+    bridge_version = js_bridge_version(inputs.js_bridge_dir)
+    if bridge_version != project["version"]:
+        progress(
+            f"[bundle] warning: js_bridge is {bridge_version}, browser_rt is {project['version']}; "
+            "they are released together and should match"
+        )
+    _write_manifest(
+        out,
+        {
+            "browser_rt": project["version"],
+            "js_bridge": bridge_version,
+            "pyodide": {
+                "version": core.version,
+                "python": core.info.get("python"),
+                "platform": core.info.get("platform"),
+                "abi_version": core.info.get("abi_version"),
+            },
+            "wheels": wheel_records,
+        },
+    )
     progress(
         f"[bundle] done: {len(report.copied)} written, {len(report.unchanged)} unchanged, "
         f"{len(report.downloaded)} downloaded -> {out}"
@@ -149,23 +237,143 @@ def build_bundle(
     return report
 
 
-def _check_inputs(inputs: BundleInputs) -> None:
-    missing = [n for n in PYODIDE_CORE_FILES if not (inputs.pyodide_dir / n).is_file()]
+def _check_inputs(inputs: BundleInputs, progress: Progress) -> PyodideCore:
+    """The Pyodide core is complete and of the Python this browser_rt is built for."""
+    where = inputs.pyodide_dir
+    install = f"npm install pyodide@{PYODIDE_NPM_VERSION}"
+    if not where.is_dir():
+        raise BundleError(
+            f"no Pyodide core at {where}: run `{install}` in this folder (`npm ci` in a "
+            "browser_rt checkout), or pass --pyodide-dir DIR"
+        )
+    missing = [n for n in PYODIDE_CORE_FILES if not (where / n).is_file()]
     if missing:
-        raise BundleError(f"{inputs.pyodide_dir} is missing ({', '.join(missing)}): run npm ci")
+        raise BundleError(
+            f"{where} is not a complete Pyodide core: {', '.join(missing)} missing "
+            f"(reinstall with `{install}`)"
+        )
+    try:
+        version = str(json.loads((where / "package.json").read_text(encoding="utf-8"))["version"])
+        info = dict(json.loads((where / "pyodide-lock.json").read_text(encoding="utf-8"))["info"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise BundleError(f"{where}: unreadable package.json or pyodide-lock.json ({exc})") from None
+    python = str(info.get("python", ""))
+    if python.split(".")[:2] != PYODIDE_PYTHON_VERSION.split("."):
+        raise BundleError(
+            f"{where} is Pyodide {version} with Python {python}; this browser_rt is built for "
+            f"Python {PYODIDE_PYTHON_VERSION} (`{install}`)"
+        )
+    if version != PYODIDE_NPM_VERSION:
+        progress(f"[bundle] warning: Pyodide {version}; browser_rt is tested with {PYODIDE_NPM_VERSION}")
     if not (inputs.js_bridge_dir / "index.mjs").is_file():
         raise BundleError(f"{inputs.js_bridge_dir}/index.mjs is missing: js_bridge sources not found")
+    return PyodideCore(version, info)
 
 
-def _find_project_wheel(inputs: BundleInputs) -> Path:
+def _project_origin(inputs: BundleInputs) -> str:
     if inputs.project_wheel is not None:
-        if not inputs.project_wheel.is_file():
-            raise BundleError(f"{inputs.project_wheel} is missing: build it with `make wheel`")
-        return inputs.project_wheel
-    candidates = sorted(inputs.wheel_dist_dir.glob("browser_rt-*-py3-none-any.whl"))
-    if not candidates:
-        raise BundleError(f"no browser_rt wheel in {inputs.wheel_dist_dir}: build it with `make wheel`")
-    return max(candidates, key=lambda p: p.stat().st_mtime)
+        return f"from {inputs.project_wheel}"
+    if inputs.wheel_dist_dir is not None:
+        return f"from {inputs.wheel_dist_dir}"
+    return "made from the installed package"
+
+
+def _project_wheel(inputs: BundleInputs, scratch: Path) -> Path:
+    """The browser_rt wheel to ship, written into `scratch` (see project_wheel.py)."""
+    try:
+        if inputs.project_wheel is not None:
+            if not inputs.project_wheel.is_file():
+                raise BundleError(f"{inputs.project_wheel} is missing: build it with `make wheel`")
+            return project_wheels.from_wheel(inputs.project_wheel, scratch)
+        if inputs.wheel_dist_dir is not None:
+            candidates = sorted(inputs.wheel_dist_dir.glob("browser_rt-*-py3-none-any.whl"))
+            if not candidates:
+                raise BundleError(
+                    f"no browser_rt wheel in {inputs.wheel_dist_dir}: build it with `make wheel`"
+                )
+            return project_wheels.from_wheel(max(candidates, key=lambda p: p.stat().st_mtime), scratch)
+        return project_wheels.from_installed(scratch)
+    except project_wheels.ProjectWheelError as exc:
+        raise BundleError(str(exc)) from None
+
+
+def _app_pins(inputs: BundleInputs) -> list[AppPin]:
+    """The app's pins, less those browser_rt already ships (a conflicting one is refused)."""
+    if inputs.app_requirements is None:
+        return []
+    own = {p.normalized_name: (p, str(inputs.runtime_pins)) for p in read_pins(inputs.runtime_pins)}
+    if inputs.include_test_wheels:
+        for pin in read_pins(inputs.test_pins):
+            own.setdefault(pin.normalized_name, (pin, str(inputs.test_pins)))
+    return check_against_builtin(read_app_requirements(inputs.app_requirements), own)
+
+
+def _ensure_app_cached(
+    pins: list[AppPin], cache_dir: Path, report: BundleReport, progress: Progress
+) -> list[Path]:
+    """One verified pure-Python wheel per app pin, downloading only what is not cached."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    found = {pin: cached_app_wheel(pin, cache_dir) for pin in pins}
+    missing = [pin for pin, path in found.items() if path is None]
+    if missing:
+        progress(f"[bundle] downloading {len(missing)} app wheels: {', '.join(p.name for p in missing)}")
+        try:
+            _pip_download([p.requirement_line() for p in missing], cache_dir)
+        except PipDownloadError as exc:
+            not_pure = [p for p in missing if _no_pure_wheel(p, cache_dir)]
+            if not_pure:
+                raise BundleError(not_pure_message(not_pure)) from None
+            raise BundleError(str(exc)) from None
+        report.downloaded.extend(p.name for p in missing)
+        for pin in missing:
+            found[pin] = cached_app_wheel(pin, cache_dir)
+            if found[pin] is None:
+                raise BundleError(
+                    f"{pin.where}: {pin.name}=={pin.version}: no downloaded wheel matches its hashes"
+                )
+    return [path for pin in pins if (path := found[pin]) is not None]
+
+
+_NETWORK_TROUBLE = (
+    "NewConnectionError",
+    "Max retries exceeded",
+    "Failed to establish a new connection",
+    "Temporary failure in name resolution",
+    "Network is unreachable",
+    "ProxyError",
+    "SSLError",
+)
+"""pip's words for an index it could not reach: then "no matching distribution" says nothing
+about the package, and pip's own error is shown instead."""
+
+
+def _no_pure_wheel(pin: AppPin, cache_dir: Path) -> bool:
+    """True when pip, reaching its index, finds no pure-Python wheel for this one pin."""
+    try:
+        _pip_download([pin.requirement_line()], cache_dir)
+    except PipDownloadError as exc:
+        text = str(exc)
+        if any(marker in text for marker in _NETWORK_TROUBLE):
+            return False
+        return "No matching distribution found" in text or "Could not find a version" in text
+    return False
+
+
+def _wheel_records(shipped: dict[Path, Path], role_of: dict[Path, str]) -> dict[str, dict[str, Any]]:
+    """What the manifest says about each wheel: version, shipped file, role, and the source
+    wheel's sha256 when a bytecode twin ships in its place."""
+    records: dict[str, dict[str, Any]] = {}
+    for source, wheel in shipped.items():
+        info = read_wheel(source)
+        record: dict[str, Any] = {
+            "version": info.version,
+            "file": f"pyodide/{wheel.name}",
+            "role": role_of[source],
+        }
+        if wheel != source:
+            record["bytecode_of_sha256"] = sha256_file(source)
+        records[info.name] = record
+    return records
 
 
 def _with_bytecode(wheels: list[Path], inputs: BundleInputs, progress: Progress) -> dict[Path, Path]:
@@ -210,7 +418,7 @@ def _ensure_cached(
     missing = [pin for pin, path in found.items() if path is None]
     if missing:
         progress(f"[bundle] downloading {len(missing)} wheels: {', '.join(p.name for p in missing)}")
-        _pip_download(missing, cache_dir)
+        _pip_download([f"{p.name}=={p.version} --hash=sha256:{p.sha256}" for p in missing], cache_dir)
         report.downloaded.extend(p.name for p in missing)
         for pin in missing:
             found[pin] = cached_wheel(pin, cache_dir)
@@ -221,8 +429,13 @@ def _ensure_cached(
     return [path for pin in pins if (path := found[pin]) is not None]
 
 
-def _pip_download(pins: Iterable[PinnedWheel], dest: Path) -> None:
-    requirement_lines = [f"{p.name}=={p.version} --hash=sha256:{p.sha256}" for p in pins]
+class PipDownloadError(BundleError):
+    """`pip download` failed; the message carries pip's own error."""
+
+
+def _pip_download(requirement_lines: Iterable[str], dest: Path) -> None:
+    """Download hash-pinned wheels for Pyodide into `dest`. pip reads its usual environment
+    (PIP_INDEX_URL, PIP_FIND_LINKS, PIP_NO_INDEX), so an offline wheelhouse works too."""
     req_file = dest / ".requirements.txt"
     req_file.write_text("\n".join(requirement_lines) + "\n", encoding="utf-8")
     command = [
@@ -231,6 +444,7 @@ def _pip_download(pins: Iterable[PinnedWheel], dest: Path) -> None:
         "pip",
         "download",
         "--quiet",
+        "--disable-pip-version-check",
         "--no-deps",
         "--require-hashes",
         "--only-binary=:all:",
@@ -245,10 +459,12 @@ def _pip_download(pins: Iterable[PinnedWheel], dest: Path) -> None:
         "-r",
         str(req_file),
     ]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    req_file.unlink(missing_ok=True)
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+    finally:
+        req_file.unlink(missing_ok=True)
     if result.returncode != 0:
-        raise BundleError(f"pip download failed:\n{result.stderr.strip()}")
+        raise PipDownloadError(f"pip download failed:\n{result.stderr.strip()}")
 
 
 def _copy_verified(source: Path, dest: Path, report: BundleReport) -> None:
@@ -294,60 +510,52 @@ def _remove_stale_wheels(pyodide_out: Path, keep: set[str], progress: Progress) 
             wheel.unlink()
 
 
-def _write_lock(source_lock: Path, pyodide_out: Path, shipped: dict[Path, Path]) -> bool:
-    """Keep only lock entries whose files the bundle ships, then add ours with their hashes.
+def _remove_stale_files(folder: Path, keep: set[Path], progress: Progress) -> None:
+    """Files a previous build left that this one does not ship (a module deleted from
+    js_bridge/), so a rebuild equals a fresh build."""
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.rglob("*"), reverse=True):
+        if path.is_file() and path not in keep:
+            progress(f"[bundle] removing stale {path.relative_to(folder.parent)}")
+            path.unlink()
+        elif path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
 
-    The npm core lists ~350 packages whose wheels live on a CDN; leaving them in would make
-    `loadPackage` reach for the network, so the bundle's lock describes exactly its contents.
-    `shipped` maps each source wheel to the file the bundle ships for it. The entries are made
-    from the source wheels (pyodide-lock accepts no `cp314-none-any` tag), then point at the
-    shipped files by name and sha256.
-    """
+
+def bridge_files(js_bridge_dir: Path) -> list[Path]:
+    """The files of the JS package: what `npm pack` of js_bridge/ ships (package.json, and the
+    globs of its `files` list). The bundle ships the same set, so its js_bridge/ folder is that
+    package too; a test compares this with `npm pack --dry-run`."""
     try:
-        from pyodide_lock import PyodideLockSpec
-        from pyodide_lock.utils import add_wheels_to_spec
-    except ImportError as exc:  # pragma: no cover - depends on the host environment
-        raise BundleError("pyodide-lock is not installed: pip install 'browser_rt[bundle]'") from exc
-
-    spec = PyodideLockSpec.from_json(source_lock)
-    spec.packages = {
-        name: pkg for name, pkg in spec.packages.items() if (pyodide_out / pkg.file_name).is_file()
-    }
-    ours = {wheel_distribution(w): w for w in shipped.values()}
-    spec.packages = {n: p for n, p in spec.packages.items() if normalize_name(n) not in ours}
-    with tempfile.TemporaryDirectory(prefix="browser-rt-lock-") as scratch:
-        staged = []
-        for source in shipped:
-            staged.append(Path(scratch) / source.name)
-            shutil.copyfile(source, staged[-1])
-        spec = add_wheels_to_spec(spec, staged, base_path=Path(scratch))
-    for name, package in spec.packages.items():
-        wheel = ours.get(normalize_name(name))
-        if wheel is not None:
-            package.file_name = wheel.name
-            package.sha256 = sha256_file(wheel)
-    text = json.dumps(spec.to_dict(), indent=1, sort_keys=True) + "\n"
-    lock_path = pyodide_out / "pyodide-lock.json"
-    if lock_path.is_file() and lock_path.read_text(encoding="utf-8") == text:
-        return False
-    lock_path.write_text(text, encoding="utf-8")
-    return True
+        manifest = json.loads((js_bridge_dir / "package.json").read_text(encoding="utf-8"))
+        patterns = [str(p) for p in manifest.get("files", [])]
+    except (OSError, ValueError, AttributeError, TypeError):
+        patterns = []
+    if not patterns:
+        patterns = [f"**/*{suffix}" for suffix in JS_BRIDGE_SUFFIXES]
+    found = {js_bridge_dir / "package.json"} if (js_bridge_dir / "package.json").is_file() else set()
+    # npm always packs these top-level files, whatever `files` says.
+    for pattern in ("README*", "LICENSE*", "LICENCE*"):
+        found.update(path for path in js_bridge_dir.glob(pattern) if path.is_file())
+    for pattern in patterns:
+        found.update(
+            path
+            for path in js_bridge_dir.glob(pattern)
+            if path.is_file() and "node_modules" not in path.relative_to(js_bridge_dir).parts
+        )
+    return sorted(found)
 
 
-def _bridge_files(js_bridge_dir: Path) -> list[Path]:
-    return sorted(
-        p
-        for p in js_bridge_dir.rglob("*")
-        if p.is_file() and p.name.endswith(JS_BRIDGE_SUFFIXES) and "node_modules" not in p.parts
-    )
-
-
-def _write_manifest(out: Path) -> None:
-    """Record the sha256 of every shipped file, for integrity checks after copying."""
+def _write_manifest(out: Path, metadata: dict[str, Any]) -> None:
+    """Record the sha256 of every shipped file and the versions they came from, for
+    `browser-rt bundle --verify` after copying. No dates, no absolute paths: the same inputs
+    give the same manifest."""
     files = sorted(p for p in out.rglob("*") if p.is_file() and p.name != MANIFEST_NAME)
     manifest = {
-        "schema": "browser-rt-bundle-manifest-v1",
-        "files": {str(p.relative_to(out)): sha256_file(p) for p in files},
+        "schema": MANIFEST_SCHEMA,
+        **metadata,
+        "files": {p.relative_to(out).as_posix(): sha256_file(p) for p in files},
     }
     text = json.dumps(manifest, indent=1, sort_keys=True) + "\n"
     path = out / MANIFEST_NAME
