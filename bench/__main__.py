@@ -29,7 +29,7 @@ import browser_rt
 from bench import browser, bundles, report, summarize, workloads
 from bench.stats import ROOT, machine_info
 
-BENCHMARKS = ("decision", "bridge", "cold_start", "runtime", "memory")
+BENCHMARKS = ("decision", "bridge", "cold_start", "runtime", "memory", "http_libraries")
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,8 @@ class Sizes:
     memory_batches: int = 10
     memory_warmup: int = 500
     memory_concurrency: int = 16
+    http_requests: int = 400
+    http_chunks: int = 8
     modes: list[str] = field(default_factory=lambda: ["page", "worker"])
 
 
@@ -76,6 +78,8 @@ SMOKE = Sizes(
     memory_batches=2,
     memory_warmup=10,
     memory_concurrency=4,
+    http_requests=20,
+    http_chunks=2,
 )
 
 
@@ -212,7 +216,7 @@ class Runner:
 
     def chromium(self) -> None:
         s = self.sizes
-        wanted = [n for n in ("bridge", "cold_start", "memory") if self.wanted(n)]
+        wanted = [n for n in ("bridge", "cold_start", "memory", "http_libraries") if self.wanted(n)]
         if not wanted:
             return
         mounts = []
@@ -233,6 +237,8 @@ class Runner:
                     self.guard("cold_start", lambda: self._cold(chrome, srv))
                 if "memory" in wanted:
                     self.guard("memory", lambda: self._memory(chrome, srv))
+                if "http_libraries" in wanted:
+                    self.guard("http_libraries", lambda: self._http_libraries(chrome, srv))
         except Exception as error:
             for name in wanted:
                 self.errors.setdefault(name, f"Chromium: {type(error).__name__}: {error}")
@@ -265,6 +271,24 @@ class Runner:
             "ticks in 5 us steps instead of 100 us. The floor row is JS only: the same worker "
             "fetches itself or asks the page to, which is what the boundary costs before any "
             "Python or policy check."
+        )
+
+    def _http_libraries(self, chrome: Any, srv: browser.Servers) -> None:
+        s = self.sizes
+        log(f"HTTP libraries: {s.http_requests} requests per side, requests.get vs cx.fetch")
+        raw = browser.http_library_overhead(
+            chrome, srv, requests=s.http_requests, chunks=s.http_chunks, modes=s.modes
+        )
+        self.figures["http_libraries"] = {"raw": raw}
+        self.rows += summarize.http_library_rows(raw)
+        self.notes["http_libraries"] = (
+            "One runtime per mode, created with `packages: [\"requests\"]` from the test bundle; "
+            "both sides GET the same loopback endpoint one request at a time, in chunks that "
+            "alternate sides. `requests.get` is called as user code calls it, synchronously: "
+            "browser_rt.compat routes it through urllib3's governed connection to `cx.fetch` and "
+            "blocks with JSPI (`pyodide.ffi.run_sync`) until the bridge answers. Its peer is "
+            "`cx.fetch` in the same runtime, so the ratio is what requests, urllib3, the adapter "
+            "and the synchronous wait add to the same governed request; it has no target."
         )
 
     def _cold(self, chrome: Any, srv: browser.Servers) -> None:

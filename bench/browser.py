@@ -166,6 +166,51 @@ def bridge_overhead(
     return results
 
 
+# -- HTTP libraries ------------------------------------------------------------------------------
+
+
+def http_library_overhead(
+    browser: Any, srv: Servers, *, requests: int, chunks: int, modes: list[str]
+) -> dict[str, Any]:
+    """`requests.get` vs `cx.fetch` in the same runtime and bridge, one request at a time.
+
+    Both go through the same authority, limiter and bridge, so the ratio is what requests,
+    urllib3, the compat adapter and the synchronous wait (JSPI) add to a governed request.
+    """
+    url = f"{srv.api}/item"
+    results: dict[str, Any] = {"url_path": "/item", "requests": requests, "chunks": chunks, "modes": {}}
+    per_chunk = max(1, requests // chunks)
+    for mode in modes:
+        srv.reset_api()
+        bench = BenchPage(browser, srv)
+        try:
+            options = {
+                "indexURL": "/pyodide/",
+                "isolation": mode,
+                "fetchAuthority": _policy(srv),
+                "packages": ["requests"],
+            }
+            bench.evaluate("([o, p]) => window.bench.start(o, p)", [options, "same runtime"])
+            bench.run("rt", INPAGE)
+            sides = {"subject": "requests", "peer": "cx"}
+            for kind in sides.values():  # warm-up: imports, connections, code paths
+                bench.run("rt", f"await bench_fetch({kind!r}, {url!r}, {min(per_chunk, 20)}, 1)")
+            samples: dict[str, dict[str, list[float]]] = {
+                name: {"lat_ms": [], "chunk_rps": [], "chunk_wall_s": []} for name in sides
+            }
+            for chunk in range(chunks):
+                order = list(sides.items()) if chunk % 2 == 0 else list(reversed(sides.items()))
+                for name, kind in order:
+                    out = bench.run("rt", f"await bench_fetch({kind!r}, {url!r}, {per_chunk}, 1)")
+                    samples[name]["lat_ms"].extend(out["lat_ms"])
+                    samples[name]["chunk_wall_s"].append(out["wall_s"])
+                    samples[name]["chunk_rps"].append(len(out["lat_ms"]) / out["wall_s"])
+            results["modes"][mode] = {"concurrency": {"1": samples}}
+        finally:
+            bench.close()
+    return results
+
+
 # -- cold start ----------------------------------------------------------------------------------
 
 

@@ -1,7 +1,7 @@
 """Python the browser benchmarks run inside Pyodide (a browser_rt runtime or a bare Pyodide).
 
 The driver sends this file's text once per interpreter; later snippets call its functions.
-Only the standard library, `pyodide` and (in a runtime) `browser_rt` are used.
+Only the standard library, `pyodide` and (in a runtime) `browser_rt` and `requests` are used.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from typing import Any
 
 
 def _fetcher(kind: str) -> Callable[[str], Awaitable[int]]:
-    """One request, body read in full: through `cx.fetch` or through raw `pyfetch`."""
+    """One request, body read in full: through `cx.fetch`, `requests.get` (governed by
+    browser_rt.compat, in a runtime) or raw `pyfetch` (in a bare Pyodide)."""
     if kind == "cx":
         from browser_rt import current_cx
 
@@ -27,6 +28,18 @@ def _fetcher(kind: str) -> Callable[[str], Awaitable[int]]:
             return len(await response.bytes())
 
         return via_cx
+
+    if kind == "requests":
+        import requests
+
+        async def via_requests(url: str) -> int:
+            # Synchronous, as user code calls it: browser_rt.compat waits for the bridge with JSPI.
+            response = requests.get(url)
+            if response.status_code != 200:
+                raise RuntimeError(f"requests.get: HTTP {response.status_code}")
+            return len(response.content)
+
+        return via_requests
 
     from pyodide.http import pyfetch
 

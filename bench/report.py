@@ -38,6 +38,7 @@ FIGURE_TITLES = {
     "cold_start": "3. Cold start: `createRuntime()` vs bare `loadPyodide()`, to the first Python result",
     "runtime": "4. Runtime: region spawn+join vs `asyncio.TaskGroup`; lab runtime",
     "memory": "5. Memory: 5,000 fetches through `cx.fetch`",
+    "http_libraries": "6. HTTP libraries: `requests.get` vs `cx.fetch` through the same bridge",
 }
 
 

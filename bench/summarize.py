@@ -178,6 +178,35 @@ def bridge_summary(raw: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str,
     return rows, detail
 
 
+def http_library_rows(raw: dict[str, Any]) -> list[dict[str, Any]]:
+    """`requests.get` against `cx.fetch` in the same runtime: median latency and throughput."""
+    rows: list[dict[str, Any]] = []
+    for mode, mode_data in raw["modes"].items():
+        sides = mode_data["concurrency"]["1"]
+        subject, peer = sides["subject"], sides["peer"]
+        rows.append(
+            _row(
+                "http_libraries",
+                f"`requests.get` through the bridge, {mode} mode: median latency",
+                median(subject["lat_ms"]),
+                median(peer["lat_ms"]),
+                "ms",
+                peer_name="cx.fetch, same runtime",
+            )
+        )
+        rows.append(
+            _row(
+                "http_libraries",
+                f"`requests.get` through the bridge, {mode} mode: throughput",
+                len(subject["lat_ms"]) / sum(subject["chunk_wall_s"]),
+                len(peer["lat_ms"]) / sum(peer["chunk_wall_s"]),
+                "req/s",
+                peer_name="cx.fetch, same runtime",
+            )
+        )
+    return rows
+
+
 COLD_TARGET = 1.10
 
 

@@ -180,6 +180,9 @@ async function startInPage({ indexURL, policy, diagnostics, onProgress, authorit
       if (closed) return;
       closed = true;
       for (const run of running.values()) run.stop("interrupt");
+      // Page mode shares the page's Python with whatever else runs there: put pyfetch, urllib3
+      // and httpx back as they were (browser_rt.compat).
+      embedded.compat.uninstall();
       embedded.destroy();
     },
   });

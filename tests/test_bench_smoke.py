@@ -29,7 +29,8 @@ def test_every_benchmark_runs_at_smoke_size(tmp_path: Path) -> None:
     results = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
     assert results["errors"] == {}
     assert results["leaks"] == []
-    assert set(results["figures"]) == {"decision", "bridge", "cold_start", "runtime", "memory"}
+    benchmarks = {"decision", "bridge", "cold_start", "runtime", "memory", "http_libraries"}
+    assert set(results["figures"]) == benchmarks
     assert set(results["figures"]["cold_start"]["raw"]["variants"]) == {
         "bare_pyodide",
         "runtime_worker",
@@ -37,7 +38,7 @@ def test_every_benchmark_runs_at_smoke_size(tmp_path: Path) -> None:
         "runtime_worker_sources",
     }
     figures = {row["figure"] for row in results["rows"]}
-    assert figures == {"decision", "bridge", "cold_start", "runtime", "memory"}
+    assert figures == benchmarks
     assert all(row["subject"] is not None for row in results["rows"])
     assert "| figure | measure |" in (tmp_path / "report.md").read_text(encoding="utf-8")
 

@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from browser_rt import compat
 from browser_rt.diagnostics import CallbackSink, Diagnostics
 from browser_rt.fetch import FetchHost
 from browser_rt.host.runs import (
@@ -69,6 +70,9 @@ class EmbeddedRuntime:
         self._runs: dict[int, asyncio.Future[Any]] = {}
         self._errors: dict[int, dict[str, Any]] = {}
         self.diagnostics.emit("authority.loaded", severity="info", policy=self.authority.summary())
+        # pyfetch, pyxhr, open_url, requests, urllib3 and httpx go through the running task's Cx
+        # from here on; `self.compat.uninstall()` restores them (browser_rt.compat).
+        self.compat = compat.install()
 
     def report_ambient_paths(self, paths: list[str]) -> None:
         """Page mode: say plainly which network paths Python can still reach around the policy."""
@@ -147,7 +151,9 @@ def ambient_paths() -> list[str]:
             found.append(f"js.{name}")
     # Found, not imported: importing pyodide.http costs tens of milliseconds at start-up.
     if _importable("pyodide.http"):
-        found.extend(["pyodide.http.pyfetch", "pyodide.http.pyxhr", "pyodide.http.open_url"])
+        governed = compat.governed_paths()  # browser_rt.compat sends these through the Cx now
+        paths = ("pyodide.http.pyfetch", "pyodide.http.pyxhr", "pyodide.http.open_url")
+        found.extend(path for path in paths if path not in governed)
     # Always there in page mode: the Function constructor (any JsProxy's constructor.constructor)
     # and run_js both evaluate JS, including dynamic import().
     found.extend(["pyodide.code.run_js", "js.Function", "js.import"])

@@ -149,6 +149,37 @@ class LabLoop(asyncio.AbstractEventLoop):
                     raise LabStall(self._stall_message(f"step limit: more than {self._max_steps} task steps"))
         return task.result()
 
+    def run_nested[T](self, awaitable: Awaitable[T], *, name: str | None = None) -> T:
+        """Run the loop from inside one of its own task steps until `awaitable` is done.
+
+        This is the lab's counterpart of `pyodide.ffi.run_sync` (JSPI) in the browser: a
+        synchronous call (requests, urllib3) blocks its task while the other tasks and the
+        scripted host go on. The blocked task is set aside while they run and restored after;
+        it is not scheduled meanwhile, because it is still inside its step. Same seed, same
+        nested schedule, so traces stay identical on CPython and in Pyodide. A wait that only
+        the blocked task could end is a deadlock (`LabStall`), as a real blocking call would be.
+        """
+        if not self._running:
+            raise RuntimeError("run_nested: the lab loop is not running; use run_until_complete")
+        if asyncio.iscoroutine(awaitable):
+            task: asyncio.Future[T] = self.create_task(awaitable, name=name)
+        else:
+            task = asyncio.ensure_future(awaitable, loop=self)
+        outer = asyncio.current_task(self)
+        if outer is not None:
+            asyncio.tasks._leave_task(self, outer)
+        limit = self.steps + self._max_steps
+        try:
+            while not task.done():
+                if not self._run_once():
+                    raise LabStall(self._stall_message("deadlock in a synchronous wait: nothing can run"))
+                if self.steps > limit:
+                    raise LabStall(self._stall_message(f"step limit: more than {self._max_steps} task steps"))
+        finally:
+            if outer is not None:
+                asyncio.tasks._enter_task(self, outer)
+        return task.result()
+
     def _run_once(self) -> bool:
         timers = self._timers
         now = self._now
