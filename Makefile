@@ -17,6 +17,8 @@ HOST_PYTHON := $(shell for p in "$$(pyenv which python 2>/dev/null)" python3.13 
   [ -n "$$p" ] && "$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo "$$p"; break; }; done)
 
 PY_SOURCES  := $(shell find browser_rt -name '*.py' -o -name '*.mjs' -o -name '*.html' -o -name '*.json' -o -name 'py.typed' 2>/dev/null)
+# The wheel also carries js_bridge/ and the Pyodide-side pins (pyproject's force-include), and init's templates.
+WHEEL_DATA  := $(shell find js_bridge requirements/pyodide-*.txt browser_rt/tooling/templates -type f 2>/dev/null)
 
 .PHONY: help setup demo test test-host test-node test-chrome test-browser test-js test-e2e lint wheel bundle bundle-production clean
 
@@ -57,7 +59,7 @@ $(STAMPS)/venv: requirements/host.txt pyproject.toml
 	@touch $@
 
 wheel: $(STAMPS)/wheel
-$(STAMPS)/wheel: $(STAMPS)/venv $(PY_SOURCES) pyproject.toml README.md
+$(STAMPS)/wheel: $(STAMPS)/venv $(PY_SOURCES) $(WHEEL_DATA) pyproject.toml README.md
 	@echo "[setup] building the browser_rt wheel"
 	@mkdir -p build && flock build/.wheel.lock bash -c 'rm -f dist/browser_rt-*.whl && $(PY) -m build --wheel --no-isolation -o dist . >/dev/null'
 	@touch $@
@@ -134,3 +136,8 @@ gate-self-test: bundle $(STAMPS)/apt
 
 fuzz: $(STAMPS)/venv
 	@BROWSER_RT_FUZZ_RECORD=1 HYPOTHESIS_PROFILE=fuzz $(PYTEST_RT) -q tests/test_fuzz_*.py
+
+# browser_rt.testing's planted-fault self-test: the sample project with each plugin fix turned off.
+.PHONY: test-plugin-self-test
+test-plugin-self-test: bundle
+	@$(VENV)/bin/browser-rt test --self-test --dist-dir $(DIST_DIR)

@@ -9,36 +9,8 @@ from pathlib import Path
 
 from browser_rt.cli_lab import add_lab_commands
 from browser_rt.gate.cli import add_gate_command
-
-
-def _bundle(args: argparse.Namespace) -> int:
-    from browser_rt.policy import FetchAuthority, PolicyError
-    from browser_rt.tooling.bundle import BundleError, BundleInputs, build_bundle
-    from browser_rt.tooling.requirements import RequirementsError
-
-    page_policy = None
-    if args.policy is not None:
-        try:
-            page_policy = FetchAuthority.from_json(_read_text(args.policy))
-        except (PolicyError, OSError) as exc:
-            print(f"browser-rt bundle: error: --policy {args.policy}: {exc}", file=sys.stderr)
-            return 2
-
-    inputs = BundleInputs.for_checkout(
-        args.project_root,
-        pyodide_dir=args.pyodide_dir,
-        js_bridge_dir=args.js_bridge,
-        project_wheel=args.wheel,
-        cache_dir=args.cache,
-        include_test_wheels=not args.production,
-        bytecode=not args.sources,
-    )
-    try:
-        build_bundle(inputs, args.out, page_policy=page_policy)
-    except (BundleError, RequirementsError) as exc:
-        print(f"browser-rt bundle: error: {exc}", file=sys.stderr)
-        return 2
-    return 0
+from browser_rt.testing.cli import add_test_command
+from browser_rt.tooling.commands import add_tooling_commands
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -101,35 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="browser-rt", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    bundle = commands.add_parser("bundle", help="build the self-contained offline bundle")
-    bundle.add_argument("--out", type=Path, required=True, help="output folder")
-    bundle.add_argument(
-        "--project-root",
-        type=Path,
-        default=Path.cwd(),
-        help="folder with node_modules/, js_bridge/, dist/ and requirements/",
-    )
-    bundle.add_argument("--pyodide-dir", type=Path, help="Pyodide core (default node_modules/pyodide)")
-    bundle.add_argument("--js-bridge", type=Path, help="js_bridge sources (default ./js_bridge)")
-    bundle.add_argument("--wheel", type=Path, help="browser_rt wheel (default newest in dist/)")
-    bundle.add_argument("--cache", type=Path, help="wheel download cache (default .cache/pyodide-wheels)")
-    bundle.add_argument(
-        "--policy",
-        type=Path,
-        help="policy JSON the bundle's page grants; its CSP goes into the page as a <meta> "
-        "(default: nothing granted)",
-    )
-    bundle.add_argument(
-        "--production",
-        action="store_true",
-        help="leave out the test-only wheels (micropip, pytest, hypothesis, ...)",
-    )
-    bundle.add_argument(
-        "--sources",
-        action="store_true",
-        help="ship browser_rt and idna as sources, not bytecode (slower start; source lines in tracebacks)",
-    )
-    bundle.set_defaults(handler=_bundle)
+    add_tooling_commands(commands)
 
     policy = commands.add_parser("policy", help="validate a policy or derive its CSP")
     policy_commands = policy.add_subparsers(dest="policy_command", required=True)
@@ -175,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_lab_commands(commands)
     add_gate_command(commands)
+    add_test_command(commands)
     return parser
 
 

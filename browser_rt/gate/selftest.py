@@ -405,15 +405,16 @@ def test_skips_inside_pyodide():
 """
 
 
-CONFTEST_FILES = ("conftest.py", "chromium_setup.py", "chromium-flags.json", "chromedriver-logged")
-"""tests/conftest.py and what it imports or reads."""
+CONFTEST_FILES = ("conftest.py", "chromium-flags.json")
+"""tests/conftest.py and what it reads (the forwarding itself is browser_rt.testing's plugin)."""
 
 
 def _pyodide_truth_trials(lab: Lab) -> None:
     """A failure or a skip inside Pyodide must reach the gate as such, never as a pass.
 
-    The project is a copy of the repository's tests/conftest.py (whose hooks make forwarded tests
-    really run), the files it reads, and pyproject.toml, with three tests of its own, run in Node.
+    The project is a copy of the repository's tests/conftest.py (which turns on the plugin's
+    strict rule for skips), the files it reads, and pyproject.toml, with three tests of its own,
+    run in Node; browser_rt.testing's plugin makes the forwarded tests really run.
     """
     project = lab.work / "pyodide-project"
     (project / "tests").mkdir(parents=True)
@@ -498,14 +499,14 @@ def _bounds_trials(lab: Lab) -> None:
     def js_code_changed(result: CheckResult) -> None:
         copied = lab.work / "bounds-bridge"
         shutil.copytree(bridge, copied)
-        module = copied / "policy.mjs"
+        module = copied / "policy" / "authority.mjs"
         text = module.read_text(encoding="utf-8")
         entry = re.compile(r'(\["max_header_count", \{[^}]*high: )(\d+)')
         broken = entry.sub(lambda m: f"{m[1]}{int(m[2]) + 1}", text, count=1)
         if broken == text:
-            raise SabotageNotApplied("the LIMITS entry for max_header_count was not found in policy.mjs")
+            raise SabotageNotApplied("no LIMITS entry for max_header_count in policy/authority.mjs")
         module.write_text(broken, encoding="utf-8")
-        check_bounds(result, lab.config().bounds, python, measure_js(module, lab.options.node))
+        check_bounds(result, lab.config().bounds, python, measure_js(copied / "policy.mjs", lab.options.node))
 
     lab.trial("the JS bridge accepts one header more", "protocol_bounds", "bound_mismatch", js_code_changed)
 
