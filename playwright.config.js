@@ -24,8 +24,8 @@ module.exports = defineConfig({
   outputDir: "artifacts/playwright",
   projects: [
     { name: "chromium" },
-    { name: "firefox", testMatch: /security\.spec\.js$/ },
-    { name: "webkit", testMatch: /security\.spec\.js$/ },
+    { name: "firefox", testMatch: /(security|whatwg)\.spec\.js$/ },
+    { name: "webkit", testMatch: /(security|whatwg)\.spec\.js$/ },
   ],
   use: {
     baseURL: origin(ports.harness),

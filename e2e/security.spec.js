@@ -15,7 +15,8 @@ const { launchEngine } = require("./engines");
 const { startPlainStaticHost, ROOT } = require("./static-host");
 const { API, OTHER, HARNESS, resetServers } = require("./helpers");
 
-const PRODUCTION_BUNDLE = path.join(ROOT, "build", "bundle-production");
+// BROWSER_RT_PRODUCTION_BUNDLE points the static-host tests at another build (a planted fault).
+const PRODUCTION_BUNDLE = process.env.BROWSER_RT_PRODUCTION_BUNDLE ?? path.join(ROOT, "build", "bundle-production");
 const POLICY = {
   origins: [API],
   methods: ["GET", "POST"],
@@ -30,6 +31,7 @@ const MAX_CONCURRENT = 4; // the policy default for max_concurrent_requests
 let engine;
 /** @type {{origin: string, stop: () => void}} */
 let staticHost;
+const tally = { executed: 0, passed: 0 };
 
 test.describe.configure({ mode: "serial" });
 
@@ -41,6 +43,7 @@ test.beforeAll(async ({}, testInfo) => {
 });
 
 test.afterAll(async () => {
+  if (engine) console.log(`[${engine.name}] security checks in ${await engine.version()}: ${tally.executed} executed, ${tally.passed} passed`);
   await engine?.close();
   staticHost?.stop();
 });
@@ -54,6 +57,11 @@ async function runChecks(pageURL, mode) {
   const report = JSON.parse(text);
   for (const check of report.checks) {
     console.log(`[${engine.name}] ${check.ok ? "PASS" : "FAIL"} ${check.name}`);
+    tally.executed += 1;
+    if (check.ok) tally.passed += 1;
+    if (check.name === "worker starts" && check.detail?.absent?.length) {
+      console.log(`[${engine.name}]      not in this engine, so nothing to revoke: ${check.detail.absent.join(", ")}`);
+    }
   }
   const failed = report.checks.filter((/** @type {any} */ c) => !c.ok);
   expect(failed, JSON.stringify(failed, null, 1)).toEqual([]);

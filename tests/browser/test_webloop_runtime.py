@@ -10,6 +10,7 @@ and awaited by the WebLoop, with real `setTimeout` timers:
 from __future__ import annotations
 
 import base64
+import re
 import select
 import socket
 import threading
@@ -193,9 +194,26 @@ async def cancel_a_real_fetch(
     return out
 
 
-def module_url(path: Path) -> str:
-    """A js_bridge module as a data: URL; pytest-pyodide serves only the Pyodide folder."""
-    return "data:text/javascript;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+_RELATIVE_IMPORT = re.compile(r"""(\bfrom\s+|\bimport\s+)(["'])(\.{1,2}/[^"']+)\2""")
+
+
+def module_url(path: Path, _seen: dict[Path, str] | None = None) -> str:
+    """A js_bridge module as a data: URL; pytest-pyodide serves only the Pyodide folder.
+
+    A data: URL has no base, so each relative import is first replaced by its own data: URL.
+    """
+    seen = {} if _seen is None else _seen
+    path = path.resolve()
+    if path not in seen:
+        source = path.read_text(encoding="utf-8")
+
+        def inline(match: re.Match[str]) -> str:
+            target = module_url(path.parent / match[3], seen)
+            return f"{match[1]}{match[2]}{target}{match[2]}"
+
+        text = _RELATIVE_IMPORT.sub(inline, source)
+        seen[path] = "data:text/javascript;base64," + base64.b64encode(text.encode()).decode("ascii")
+    return seen[path]
 
 
 class SlowServer:

@@ -1,15 +1,12 @@
-// The worker's ambient-authority revocation (js_bridge/worker.mjs revokeAmbient), run on this
+// The worker's ambient-authority revocation (js_bridge/revocation.mjs), run on this
 // process's real global scope: every network and code-loading global goes, wherever it sits on
 // the prototype chain, nothing stays reachable through the Function constructor, and a global
 // that cannot be removed stops the worker from starting. The browser-level proof, with Python
-// trying every escape under the worker CSP, is e2e/bridge.spec.js.
+// trying every escape under the worker CSP in three engines, is e2e/security.spec.js.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
-// worker.mjs binds `self.postMessage` when it loads; give it one that records.
-const posted = [];
-globalThis.self = { postMessage: (message) => posted.push(message) };
-const { REVOKED_GLOBALS, REVOKED_NAVIGATOR, revokeAmbient, revokeNavigator } = await import("../../js_bridge/worker.mjs");
+const { REVOKED_GLOBALS, REVOKED_NAVIGATOR, revokeAmbient, revokeNavigator } = await import("../../js_bridge/revocation.mjs");
 
 test("every revoked global is gone from the whole prototype chain and from Function", () => {
   const scopeProto = Object.getPrototypeOf(globalThis);
