@@ -28,6 +28,19 @@ function nearBottom(scroller) {
   return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 40;
 }
 
+/**
+ * Add a row, keep the table bounded, and follow the newest row if the reader was at the bottom.
+ * @param {HTMLElement} tbody
+ * @param {HTMLElement} scroller
+ * @param {HTMLElement} row
+ */
+function appendRow(tbody, scroller, row) {
+  const stick = nearBottom(scroller);
+  tbody.append(row);
+  trim(tbody);
+  if (stick) scroller.scrollTop = scroller.scrollHeight;
+}
+
 /** @param {Element} list */
 function trim(list) {
   while (list.childElementCount > MAX_ROWS) list.firstElementChild?.remove();
@@ -99,10 +112,7 @@ export class DecisionLog {
 
   /** @param {HTMLElement} row */
   append(row) {
-    const stick = nearBottom(this.scroller);
-    this.tbody.append(row);
-    trim(this.tbody);
-    if (stick) this.scroller.scrollTop = this.scroller.scrollHeight;
+    appendRow(this.tbody, this.scroller, row);
   }
 
   clear() {
@@ -144,10 +154,7 @@ export class BridgeRecord {
       el("td", `${event.bytes_sent ?? 0} / ${event.bytes_received ?? 0}`, "bytes"),
       el("td", `${event.duration_ms ?? 0} ms`, "duration"),
     );
-    const stick = nearBottom(this.scroller);
-    this.tbody.append(row);
-    trim(this.tbody);
-    if (stick) this.scroller.scrollTop = this.scroller.scrollHeight;
+    appendRow(this.tbody, this.scroller, row);
   }
 
   clear() {

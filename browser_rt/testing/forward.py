@@ -73,6 +73,9 @@ class Forwarder:
     test_paths: set[Path] = field(default_factory=set)
     states: dict[str, RuntimeState] = field(default_factory=dict)
     restarts: dict[str, int] = field(default_factory=dict)
+    ran: dict[str, int] = field(default_factory=dict)
+    """Tests each runtime's current interpreter has run, so a crash can tell a fresh one apart."""
+    rerun_after_crash: dict[str, list[str]] = field(default_factory=dict)
     failure: str | None = None
     _plan: ProjectPlan | None = None
     _served: Path | None = None
@@ -203,21 +206,34 @@ class Forwarder:
     # -- call: one forwarded test ------------------------------------------------------------
 
     def runtest(self, item: pytest.Item) -> None:
-        """Run `item` inside its runtime's Pyodide and raise the outcome found there."""
+        """Run `item` inside its runtime's Pyodide and raise the outcome found there.
+
+        When an interpreter that had already run other tests dies, the test is run once more in
+        a fresh one: a crash that only a long-lived interpreter shows is named in the summary,
+        and a test that crashes a fresh interpreter too fails.
+        """
         runtime = str(item.pyodide_runtime)  # type: ignore[attr-defined]
-        runner = session_for(item, runtime)
         rundir = snippets.INSIDE_ROOT if enabled("rundir") else None
         args = self.inner_args(item.nodeid) if rundir else upstream_args(item.nodeid)
         code = snippets.run_pytest(args, rundir, snippets.JUNIT_PATH)
-        crash: Exception | None = None
-        try:
-            runner.clean_logs()  # so a crash report quotes this test's console only
-            raw = runner.run_js(snippets.watched(code)) if enabled("crash") else runner.run_async(code)
-            exit_code, junit_xml, output = json.loads(raw)
-        except Exception as exc:
-            crash = exc  # failed outside this block, so the report holds no chained traceback
-        if crash is not None:
-            self._crashed(item, runtime, runner, crash)
+        while True:
+            runner = session_for(item, runtime)
+            fresh = self.ran.get(runtime, 0) == 0
+            self.ran[runtime] = self.ran.get(runtime, 0) + 1
+            crash: Exception | None = None
+            try:
+                runner.clean_logs()  # so a crash report quotes this test's console only
+                raw = runner.run_js(snippets.watched(code)) if enabled("crash") else runner.run_async(code)
+                exit_code, junit_xml, output = json.loads(raw)
+            except Exception as exc:
+                crash = exc  # failed outside this block, so the report holds no chained traceback
+            if crash is None:
+                break
+            if fresh or not enabled("crash"):
+                self._crashed(item, runtime, runner, crash)
+            self._replace_session(runtime)
+            self.rerun_after_crash.setdefault(runtime, []).append(item.nodeid)
+            self.setup(item)
         verdict = read_verdict(item.nodeid, exit_code, junit_xml, output, strict=enabled("report"))
         raise_outcome(item, runtime, verdict, skips_fail=skips_mode(self.config) == "fail")
 
@@ -242,9 +258,7 @@ class Forwarder:
         logs = _logs(runner)
         restarted = ""
         if enabled("crash"):
-            discard_session(runtime)
-            self.states.pop(runtime, None)
-            self.restarts[runtime] = self.restarts.get(runtime, 0) + 1
+            self._replace_session(runtime)
             restarted = " A fresh Pyodide runs the next test."
         pytest.fail(
             f"{item.nodeid}: the Pyodide interpreter ({runtime}) crashed or hung while running this "
@@ -253,6 +267,13 @@ class Forwarder:
             pytrace=False,
         )
 
+    def _replace_session(self, runtime: str) -> None:
+        """Stop a dead (or hung) interpreter; the next test starts and prepares a fresh one."""
+        discard_session(runtime)
+        self.states.pop(runtime, None)
+        self.ran[runtime] = 0
+        self.restarts[runtime] = self.restarts.get(runtime, 0) + 1
+
     # -- end ---------------------------------------------------------------------------------
 
     def summary(self) -> Iterator[str]:
@@ -260,6 +281,11 @@ class Forwarder:
             yield f"{runtime}: {state.description}"
         for runtime, count in sorted(self.restarts.items()):
             yield f"{runtime}: restarted {count} time(s) after a crash"
+        for runtime, nodeids in sorted(self.rerun_after_crash.items()):
+            yield (
+                f"{runtime}: the interpreter died during {', '.join(nodeids)} after earlier tests; "
+                "each was run again in a fresh Pyodide and its result there is the one reported"
+            )
         if self._plan is not None:
             yield from self._plan.notes
 
