@@ -16,6 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from browser_rt.tooling.loopback import LoopbackServer
+
 _MAX_SLEEP_S = 30.0
 _MAX_BIG_BYTES = 64 << 20
 _MAX_BODY_BYTES = 16 << 20
@@ -259,8 +261,7 @@ class ApiServer:
 def start_api_server(name: str, port: int = 0, host: str = "127.0.0.1") -> ApiServer:
     """Start a server in a daemon thread; `stop()` ends it."""
     log = ApiLog()
-    server = ThreadingHTTPServer((host, port), _handler(name, log))
-    server.daemon_threads = True
+    server = LoopbackServer((host, port), _handler(name, log))
     threading.Thread(target=server.serve_forever, name=f"browser-rt-api-{name}", daemon=True).start()
     return ApiServer(name, server, log)
 

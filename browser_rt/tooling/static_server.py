@@ -15,6 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from browser_rt.tooling.loopback import LoopbackServer
+
 _MIME = {
     ".mjs": "text/javascript",
     ".js": "text/javascript",
@@ -130,7 +132,6 @@ def start_static_server(
     `virtual` maps URL paths to generated file contents (such as /config.json).
     """
     log = RequestLog()
-    server = ThreadingHTTPServer((host, port), make_handler(roots, log, extra_headers, virtual))
-    server.daemon_threads = True
+    server = LoopbackServer((host, port), make_handler(roots, log, extra_headers, virtual))
     threading.Thread(target=server.serve_forever, name="browser-rt-static", daemon=True).start()
     return server, log
