@@ -59,6 +59,10 @@ async function runChecks(pageURL, mode) {
     console.log(`[${engine.name}] ${check.ok ? "PASS" : "FAIL"} ${check.name}`);
     tally.executed += 1;
     if (check.ok) tally.passed += 1;
+    if (check.name === "existing HTTP code goes through the authority" && check.detail?.support) {
+      const { jspi, cross_origin_isolated: isolated } = check.detail.support;
+      console.log(`[${engine.name}]      synchronous waits (open_url, requests): JSPI ${jspi ? "present" : "absent"}, cross-origin isolated: ${isolated}`);
+    }
     if (check.name === "worker starts" && check.detail?.absent?.length) {
       console.log(`[${engine.name}]      not in this engine, so nothing to revoke: ${check.detail.absent.join(", ")}`);
     }

@@ -197,6 +197,36 @@ except asyncio.CancelledError:
     check("timeout, response cap and cancellation", ok, got);
   });
 
+  await attempt("existing HTTP code goes through the authority", async () => {
+    // pyfetch is async everywhere; open_url is synchronous, so it needs a way to block (JSPI).
+    // Where the engine has none it must say so and send nothing; it never bypasses the policy.
+    const got = await run(`
+from pyodide.http import pyfetch, open_url
+from browser_rt.compat.sync import SyncWaitUnavailable, sync_wait_support
+
+async def via_pyfetch(url):
+    try:
+        return (await pyfetch(url)).status
+    except FetchDenied as e:
+        return e.reason
+
+def via_open_url(url):
+    try:
+        return open_url(url).read()[:1]
+    except FetchDenied as e:
+        return e.reason
+    except SyncWaitUnavailable as e:
+        return "sync wait unavailable: " + str(e)[:300]
+
+{"support": sync_wait_support(),
+ "pyfetch": [await via_pyfetch("${API}/items?via=pyfetch"), await via_pyfetch("${OTHER}/pyfetch")],
+ "open_url": [via_open_url("${API}/items?via=open_url"), via_open_url("${OTHER}/open-url")]}`);
+    const sync = got.support.jspi
+      ? got.open_url[0] === "{" && got.open_url[1] === "origin_denied"
+      : got.open_url.every((outcome) => String(outcome).startsWith("sync wait unavailable: ") && String(outcome).includes("JSPI"));
+    check("existing HTTP code goes through the authority", got.pyfetch[0] === 200 && got.pyfetch[1] === "origin_denied" && sync, got);
+  });
+
   await attempt("every revoked door is gone from Python's view", async () => {
     // The policy would still stop most of them; this checks the revocation itself.
     const left = await run(`
