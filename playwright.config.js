@@ -1,6 +1,7 @@
 // @ts-check
 // End-to-end tests. Every spec runs in Debian's Chromium (Playwright never downloads a browser
-// here); the security checks (e2e/security.spec.js) also run in Firefox ESR and WebKitGTK,
+// here); the security checks (e2e/security.spec.js, and the planted faults that show they can
+// fail) and the WHATWG differential also run in Firefox ESR and WebKitGTK,
 // through the drivers in e2e/engines.js. WebKitGTK needs an X display: run under xvfb-run.
 const fs = require("node:fs");
 const { defineConfig } = require("@playwright/test");
@@ -24,8 +25,8 @@ module.exports = defineConfig({
   outputDir: "artifacts/playwright",
   projects: [
     { name: "chromium" },
-    { name: "firefox", testMatch: /(security|whatwg)\.spec\.js$/ },
-    { name: "webkit", testMatch: /(security|whatwg)\.spec\.js$/ },
+    { name: "firefox", testMatch: /(security|whatwg|planted-faults)\.spec\.js$/ },
+    { name: "webkit", testMatch: /(security|whatwg|planted-faults)\.spec\.js$/ },
   ],
   use: {
     baseURL: origin(ports.harness),

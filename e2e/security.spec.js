@@ -7,24 +7,10 @@
 // The checks run inside e2e/pages/security.html; this spec reads their results, then asks the
 // servers what actually reached them.
 const { test, expect } = require("@playwright/test");
-const { execFileSync } = require("node:child_process");
-const fs = require("node:fs");
-const os = require("node:os");
-const path = require("node:path");
 const { launchEngine } = require("./engines");
-const { startPlainStaticHost, ROOT } = require("./static-host");
-const { API, OTHER, HARNESS, resetServers } = require("./helpers");
+const { OTHER, API, HARNESS, resetServers } = require("./helpers");
+const { startBundleOnPlainHost, checksURL } = require("./security-host");
 
-// BROWSER_RT_PRODUCTION_BUNDLE points the static-host tests at another build (a planted fault).
-const PRODUCTION_BUNDLE = process.env.BROWSER_RT_PRODUCTION_BUNDLE ?? path.join(ROOT, "build", "bundle-production");
-const POLICY = {
-  origins: [API],
-  methods: ["GET", "POST"],
-  max_header_count: 4,
-  max_request_body_bytes: 1024,
-  max_response_body_bytes: 65536,
-  timeout_ms: 20000,
-};
 const MAX_CONCURRENT = 4; // the policy default for max_concurrent_requests
 
 /** @type {import("./engines").EngineDriver} */
@@ -51,8 +37,7 @@ test.afterAll(async () => {
 /** @param {string} pageURL @param {string} mode */
 async function runChecks(pageURL, mode) {
   await resetServers();
-  const query = new URLSearchParams({ mode, api: API, other: OTHER, policy: JSON.stringify(POLICY) });
-  await engine.open(`${pageURL}?${query}`);
+  await engine.open(checksURL(pageURL, mode));
   const text = await engine.waitForText('#results[data-state="done"]', 240_000);
   const report = JSON.parse(text);
   for (const check of report.checks) {
@@ -124,23 +109,3 @@ test("page mode reports the ambient paths it cannot close", async () => {
   test.setTimeout(120_000);
   await runChecks(`${HARNESS}/e2e/security.html`, "page");
 });
-
-/** The production bundle and the check pages, on a plain static host. */
-async function startBundleOnPlainHost() {
-  if (!fs.existsSync(path.join(PRODUCTION_BUNDLE, "pyodide", "pyodide.mjs"))) {
-    throw new Error(`${PRODUCTION_BUNDLE} is missing: run make bundle-production`);
-  }
-  const policyFile = path.join(os.tmpdir(), `browser-rt-security-policy-${process.pid}.json`);
-  fs.writeFileSync(policyFile, JSON.stringify(POLICY));
-  const meta = execFileSync(path.join(ROOT, ".venv", "bin", "browser-rt"), ["policy", "csp", policyFile, "--target", "meta"], { encoding: "utf8" }).trim();
-  fs.rmSync(policyFile);
-  const page = fs.readFileSync(path.join(__dirname, "pages", "security.html"), "utf8");
-  return startPlainStaticHost({
-    copy: PRODUCTION_BUNDLE,
-    files: {
-      "security.html": page.replace("<!--CSP-->", meta),
-      "security-no-policy.html": page,
-      "security-checks.mjs": fs.readFileSync(path.join(__dirname, "pages", "security-checks.mjs")),
-    },
-  });
-}

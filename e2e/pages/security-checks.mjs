@@ -23,6 +23,8 @@ const API = params.get("api");
 const OTHER = params.get("other");
 const POLICY = JSON.parse(params.get("policy") ?? "{}");
 const MODE = params.get("mode") ?? "worker";
+// One check by name (e2e/planted-faults.spec.js): the others in `attempt` blocks do not run.
+const ONLY = params.get("only");
 const status = document.getElementById("status");
 
 /** @type {{name: string, ok: boolean, detail: unknown}[]} */
@@ -36,6 +38,7 @@ function check(name, ok, detail) {
 }
 
 async function attempt(name, body) {
+  if (ONLY !== null && name !== ONLY) return;
   try {
     await body();
   } catch (error) {
