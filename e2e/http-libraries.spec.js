@@ -3,9 +3,9 @@
 // Chromium against two real loopback servers: API (granted) and OTHER (never granted).
 // requests and httpx come from the test bundle's pinned wheels (createRuntime's `packages`).
 const { test, expect } = require("@playwright/test");
-const { API, OTHER, serverLog, resetServers, startRuntime, runPython } = require("./helpers");
+const { API, OTHER, ISOLATED_HARNESS, serverLog, resetServers, startRuntime, runPython } = require("./helpers");
 
-const POLICY = { origins: [API], methods: ["GET", "POST"], timeout_ms: 20000 };
+const POLICY = { origins: [API], methods: ["GET", "POST"], timeout_ms: 20000, max_response_body_bytes: 65536 };
 
 // Each library's outcome as a small dict: the JSON answers, and for the denied request the
 // error's type, whether its message names the reason, and its __cause__.
@@ -119,6 +119,56 @@ for (const isolation of ["worker", "page"]) {
     });
   });
 }
+
+// Where an engine has no JSPI, a worker of a cross-origin isolated page blocks on a shared buffer
+// instead (Atomics.wait; js_bridge/blocking_reply.mjs). Chromium has JSPI, so the test narrows
+// browser_rt.compat.sync.BROWSER_ROADS to that road to drive it for real.
+test.describe("worker mode, cross-origin isolated, the Atomics.wait road", () => {
+  test.beforeEach(async ({ page }) => {
+    await resetServers();
+    await startRuntime(page, { isolation: "worker", fetchAuthority: POLICY, packages: ["requests", "httpx"] }, ISOLATED_HARNESS);
+    const ready = await runPython(page, `${LIBRARIES}
+from browser_rt.compat import sync
+sync.BROWSER_ROADS = ("atomics",)
+sync.sync_wait_support()`);
+    expect(ready.ok, JSON.stringify(ready)).toBe(true);
+    expect(ready.value).toEqual({ jspi: true, cross_origin_isolated: true, blocking_bridge: true });
+  });
+
+  test("requests, urllib3, pyxhr and open_url block on the bridge and are governed", async ({ page }) => {
+    const got = await runPython(page, `
+out = with_requests()
+out["pyxhr"] = pyxhr.get("${API}/items").json()
+out["open_url"] = open_url("${API}/items").read()
+out`);
+    expect(got.ok, JSON.stringify(got)).toBe(true);
+    expect(got.value.get).toMatchObject(GET);
+    expect(got.value.post).toMatchObject(POST);
+    expect(got.value.urllib3).toMatchObject(GET);
+    expect(got.value.pyxhr).toMatchObject(GET);
+    expect(JSON.parse(got.value.open_url)).toMatchObject(GET);
+    expect(got.value.denied).toEqual({ type: "requests.exceptions.ConnectionError", names_reason: true, cause: "FetchDenied" });
+    expect(await serverLog(OTHER)).toEqual([]);
+    const decisions = await page.evaluate(() =>
+      window.events.filter((e) => e.type === "fetch.decision").map((e) => `${e.decision} ${e.reason ?? ""}`.trim()));
+    expect(decisions).toEqual(["allow", "allow", "allow", "deny origin_denied", "allow", "allow"]);
+  });
+
+  test("the bridge's own limits hold: a timeout and an oversized answer fail as they would async", async ({ page }) => {
+    const got = await runPython(page, `
+import requests
+def failure(call):
+    try:
+        call()
+    except Exception as error:
+        return type(error).__name__ + ": " + str(error)
+{"timeout": failure(lambda: requests.get("${API}/slow?ms=3000", timeout=0.5)),
+ "too_big": failure(lambda: requests.get("${API}/big?bytes=200000"))}`);
+    expect(got.ok, JSON.stringify(got)).toBe(true);
+    expect(got.value.timeout).toMatch(/^(ReadTimeout|ConnectTimeout|Timeout)/);
+    expect(got.value.too_big).toMatch(/^ConnectionError: .*response_too_large/);
+  });
+});
 
 test("page mode: the ambient-path report no longer lists pyodide.http", async ({ page }) => {
   await resetServers();

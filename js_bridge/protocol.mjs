@@ -6,6 +6,7 @@
  * type, a missing field or a value out of bounds gives `null` and a reason to count, never a
  * half-read message.
  */
+import { isReplyBuffer } from "./blocking_reply.mjs";
 
 /** What the worker may post to the page. */
 export const WorkerMessage = Object.freeze({
@@ -98,7 +99,10 @@ export function readWorkerMessage(data) {
       const body = data.body ?? null;
       if (!isId(data.id) || request === null) return { dropped: "bad_fetch" };
       if (body !== null && !(body instanceof Uint8Array)) return { dropped: "bad_fetch" };
-      return { message: { type: WorkerMessage.FETCH, id: data.id, request, body } };
+      // A blocking fetch (blocking_reply.mjs) names the buffer its answer goes into.
+      if (data.reply !== undefined && !isReplyBuffer(data.reply)) return { dropped: "bad_fetch" };
+      const reply = data.reply ?? null;
+      return { message: { type: WorkerMessage.FETCH, id: data.id, request, body, reply } };
     }
     case WorkerMessage.ABORT:
       if (!isId(data.id) || !isId(data.requestId)) return { dropped: "bad_abort" };

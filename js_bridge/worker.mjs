@@ -7,6 +7,7 @@
  * request against the frozen policy. Dynamic import() cannot be removed (it is syntax); the CSP
  * stops it, which is why the worker refuses to start where it cannot prove the CSP is in force.
  */
+import { replyCapacity, waitForBlockingReply } from "./blocking_reply.mjs";
 import { createOutputBatcher } from "./output.mjs";
 import { PageMessage, WorkerMessage } from "./protocol.mjs";
 import { bootPython, describeFailure, fileOps, fsCall, makeEmbedded, toPlainResult } from "./python_setup.mjs";
@@ -36,17 +37,39 @@ function request(message) {
   });
 }
 
+/** @param {any} req */
+function plainRequest(req) {
+  return { ...req, headers: Array.from(req.headers ?? [], (pair) => [String(pair[0]), String(pair[1])]) };
+}
+
+/** Extra time past the policy's timeout before a blocked worker stops waiting for the page. */
+const BLOCKING_GRACE_MS = 5000;
+
 const bridgeForPython = Object.freeze({
   /** @param {any} req @param {Uint8Array | null} body */
   perform(req, body) {
-    const plain = { ...req, headers: Array.from(req.headers ?? [], (pair) => [String(pair[0]), String(pair[1])]) };
-    return request({ type: WorkerMessage.FETCH, request: plain, body: body ? new Uint8Array(body) : null });
+    return request({ type: WorkerMessage.FETCH, request: plainRequest(req), body: body ? new Uint8Array(body) : null });
   },
+  /**
+   * The same request, blocking this worker until the page answers (blocking_reply.mjs). Only
+   * a cross-origin isolated page gives a worker SharedArrayBuffer; elsewhere this is absent.
+   * @param {any} req @param {Uint8Array | null} body @param {number} maxBodyBytes
+   */
+  performBlocking: canBlock() ? (req, body, maxBodyBytes) => {
+    const shared = new SharedArrayBuffer(replyCapacity(maxBodyBytes));
+    send({ type: WorkerMessage.FETCH, id: nextReply++, request: plainRequest(req), body: body ? new Uint8Array(body) : null, reply: shared });
+    return waitForBlockingReply(shared, Number(req.timeout_ms) + BLOCKING_GRACE_MS);
+  } : undefined,
   /** @param {number} requestId */
   abort(requestId) {
     return request({ type: WorkerMessage.ABORT, requestId });
   },
 });
+
+/** Whether this worker may block on a shared buffer: only in a cross-origin isolated page. */
+function canBlock() {
+  return typeof SharedArrayBuffer === "function" && Boolean(self.crossOriginIsolated) && typeof Atomics?.wait === "function";
+}
 
 /** Batches Python's output into few messages (output.mjs). */
 const output = createOutputBatcher((stream, lines) => send({ type: WorkerMessage.OUTPUT, stream, lines }));

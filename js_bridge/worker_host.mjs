@@ -12,6 +12,7 @@
  * still does not stop, terminate the worker and start a fresh one with the same frozen
  * authority, packages and files. Each stage used is an event.
  */
+import { writeBlockingReply } from "./blocking_reply.mjs";
 import { diagnosticsForPython } from "./diagnostics_options.mjs";
 import { PythonError, RunInterruptedError, WorkerIsolationError } from "./errors.mjs";
 import { PageMessage, WorkerMessage, readWorkerMessage } from "./protocol.mjs";
@@ -261,6 +262,10 @@ async function startSession({ indexURL, policy, diagnostics, onProgress, bridge,
         break;
       case WorkerMessage.FETCH: {
         const result = await bridge.perform(message.request, message.body);
+        if (message.reply) {
+          writeBlockingReply(message.reply, result); // the worker is blocked in Atomics.wait
+          break;
+        }
         const transfer = result.ok && result.body ? [result.body.buffer] : [];
         if (!terminated) worker.postMessage({ type: PageMessage.FETCH_RESULT, id: message.id, result }, transfer);
         break;

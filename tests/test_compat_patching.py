@@ -116,18 +116,6 @@ def test_sync_wait_outside_any_loop_or_run_says_so():
         wait_for(never_started())
 
 
-def test_without_jspi_the_error_says_what_is_missing_and_what_to_use(monkeypatch):
-    from browser_rt.compat import sync
-
-    monkeypatch.setattr(sync, "sync_wait_support", lambda: {"jspi": False, "cross_origin_isolated": False})
-    with pytest.raises(SyncWaitUnavailable) as caught:
-        sync._run_sync_in_pyodide(never_started())
-    message = str(caught.value)
-    assert "JSPI" in message and "is missing" in message
-    assert "COOP same-origin and COEP require-corp" in message and "not implemented" in message
-    assert "httpx_transport()" in message and "pyfetch" in message
-
-
 @pytest.mark.host_only(
     reason="a plain asyncio loop on a thread of its own; Pyodide has the WebLoop and no threads"
 )

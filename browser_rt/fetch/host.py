@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import itertools
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Protocol
 
 from browser_rt.fetch.response import Response
 
 _request_ids = itertools.count(1)
+
+blocking_fetch: ContextVar[bool] = ContextVar("browser_rt_blocking_fetch", default=False)
+"""Set while synchronous code drives a fetch on its own stack (`browser_rt.compat.sync`): a host
+that can block (`can_block`) must then answer without suspending."""
 
 
 def next_request_id() -> int:

@@ -11,11 +11,17 @@ from typing import Any
 
 from browser_rt.fetch import FetchDenied, HostRequest, Response
 from browser_rt.fetch.errors import BridgeError, fetch_error_for
+from browser_rt.fetch.host import blocking_fetch
 from browser_rt.policy import Decision, DenyReason
 
 
 class PyodideFetchHost:
-    """A FetchHost over a JS object with `perform(request, body)` and `abort(request_id)`."""
+    """A FetchHost over a JS object with `perform(request, body)` and `abort(request_id)`.
+
+    In a cross-origin isolated worker the object also has `performBlocking(request, body,
+    max_body_bytes)`, which blocks the worker with `Atomics.wait` until the page answers: the
+    road for synchronous Python where the engine has no JSPI.
+    """
 
     def __init__(self, bridge: Any) -> None:
         import js
@@ -26,7 +32,29 @@ class PyodideFetchHost:
         # Converting with JS's own Object.fromEntries avoids a call back into Python per request.
         self._object_from_entries = js.Object.fromEntries
 
+    @property
+    def can_block(self) -> bool:
+        """Whether a fetch can be answered by blocking this worker (`blocking_fetch`)."""
+        return getattr(self._bridge, "performBlocking", None) is not None
+
     async def fetch(self, request: HostRequest) -> Response:
+        payload, body = self._payload(request)
+        if blocking_fetch.get() and self.can_block:
+            try:
+                result = self._bridge.performBlocking(payload, body, request.max_response_bytes)
+            except Exception as exc:  # a JS exception crossing the bridge; its text is not trusted
+                raise BridgeError(f"bridge call failed ({type(exc).__name__})") from None
+            return _to_response(result)
+        try:
+            result = await self._bridge.perform(payload, body)
+        except asyncio.CancelledError:
+            await self._bridge.abort(request.request_id)
+            raise
+        except Exception as exc:  # a JS exception crossing the bridge; its text is not trusted
+            raise BridgeError(f"bridge call failed ({type(exc).__name__})") from None
+        return _to_response(result)
+
+    def _payload(self, request: HostRequest) -> tuple[Any, Any]:
         payload = self._to_js(
             {
                 "request_id": request.request_id,
@@ -40,14 +68,7 @@ class PyodideFetchHost:
             dict_converter=self._object_from_entries,
         )
         body = None if request.body is None else self._to_js(request.body)
-        try:
-            result = await self._bridge.perform(payload, body)
-        except asyncio.CancelledError:
-            await self._bridge.abort(request.request_id)
-            raise
-        except Exception as exc:  # a JS exception crossing the bridge; its text is not trusted
-            raise BridgeError(f"bridge call failed ({type(exc).__name__})") from None
-        return _to_response(result)
+        return payload, body
 
 
 def _to_response(result: Any) -> Response:
