@@ -8,7 +8,7 @@ BUNDLE      := build/bundle
 BUNDLE_PROD := build/bundle-production
 DIST_DIR    := $(BUNDLE)/pyodide
 STAMPS      := build/stamps
-PYTEST_RT   := $(VENV)/bin/pytest -p no:cacheprovider -W "ignore::pytest.PytestUnraisableExceptionWarning"
+PYTEST_RT   := $(VENV)/bin/pytest -p no:cacheprovider -p no:unraisableexception
 CHROME_ENV  := SE_OFFLINE=true
 DEMO_PORT   ?= 8000
 
@@ -74,8 +74,12 @@ bundle-production: $(STAMPS)/wheel $(STAMPS)/npm
 demo: setup
 	@$(VENV)/bin/browser-rt serve --bundle $(BUNDLE) --site site --policy site/demo-policy.json --api-ports 8001,8002 --port $(DEMO_PORT) --cross-origin-isolated
 
+# Pyodide in Node and Pyodide in Chromium each keep one core busy, so they run side by side
+# (each suite's output is printed whole when it ends).
 test: setup
-	@$(MAKE) --no-print-directory test-host test-js test-node test-chrome test-browser test-e2e
+	@$(MAKE) --no-print-directory test-host test-js
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-node test-chrome
+	@$(MAKE) --no-print-directory test-browser test-e2e
 
 test-host: $(STAMPS)/venv
 	@echo "== host CPython =="

@@ -13,7 +13,7 @@ from browser_rt.gate.report import CheckResult, EventLog
 from browser_rt.gate.results import PASSED, ResultsError, read_pytest_junit
 from browser_rt.gate.runners import Toolchain, invoke
 
-_PYTEST_FLAGS = ("-p", "no:cacheprovider", "-W", "ignore::pytest.PytestUnraisableExceptionWarning", "-q")
+_PYTEST_FLAGS = ("-p", "no:cacheprovider", "-p", "no:unraisableexception", "-q")
 
 
 def check_fuzz(

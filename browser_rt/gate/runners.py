@@ -31,7 +31,7 @@ from browser_rt.gate.results import (
 )
 from browser_rt.gate.testids import PLAYWRIGHT_PROJECTS, Kind, TestId, pytest_case_matches, titles_match
 
-_PYTEST_FLAGS = ("-p", "no:cacheprovider", "-W", "ignore::pytest.PytestUnraisableExceptionWarning")
+_PYTEST_FLAGS = ("-p", "no:cacheprovider", "-p", "no:unraisableexception")
 _SCRUBBED_ENV = ("PYTEST_ADDOPTS", "HYPOTHESIS_PROFILE", "NODE_OPTIONS")
 
 

@@ -364,6 +364,12 @@ def forwarded_options(config: pytest.Config) -> Iterator[str]:
                 yield from (flag, str(entry))
         elif not (flag == "--tb" and value == "auto"):
             yield f"{flag}={value}"
+    # A plugin blocked on the host is blocked inside too (`-p no:unraisableexception` also saves
+    # the five gc.collect() passes it makes after every session, about half of a small test's
+    # time in Pyodide). Plugins the host loads by name are not: they may not exist inside.
+    for name in config.getoption("plugins", None) or []:
+        if isinstance(name, str) and name.startswith("no:"):
+            yield from ("-p", name)
 
 
 def skips_mode(config: pytest.Config) -> str:
