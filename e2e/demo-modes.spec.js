@@ -83,6 +83,21 @@ test("Stop interrupts a worker whose Python does not finish", async ({ page }) =
   await waitReady(page);
   await page.locator("#code").fill("1 + 1");
   expect((await runEditor(page)).output).toBe("→ 2");
+  // Whichever stage stopped it, the examples' prelude is there for the next run.
+  expect((await runExample(page, "denied-origin")).output).toContain("FetchDenied: origin_denied");
+});
+
+test("Stop that has to restart the worker: the banner ends ready and the prelude is back", async ({ page }) => {
+  await openDemo(page, "?mode=worker");
+  // Python that swallows the KeyboardInterrupt, so only a fresh worker stops it.
+  await page.locator("#code").fill("while True:\n    try:\n        while True:\n            pass\n    except KeyboardInterrupt:\n        pass");
+  await page.locator("#run").click();
+  await expect(page.locator("#stop")).toBeEnabled();
+  await page.locator("#stop").click();
+  await expect(page.locator("#output")).toHaveText("Run 1 stopped: the worker was restarted, and its state was lost.", { timeout: 60_000 });
+  await waitReady(page);
+  await expect(page.locator("#progress-text")).toContainText("restarted after Stop");
+  expect((await runExample(page, "denied-origin")).output).toContain("FetchDenied: origin_denied");
 });
 
 test("usable at 1280x800: the main controls and the proof are on the first screen", async ({ page }) => {

@@ -30,7 +30,10 @@ export interface RuntimeOptions {
   diagnostics?: DiagnosticsOptions;
   /** `worker` (default, the real boundary) or `page` (not a sandbox; reports its ambient paths). */
   isolation?: "worker" | "page";
-  /** Called with a stage name and a fraction in [0, 1]. */
+  /**
+   * Called with a stage name and a fraction in [0, 1], ending with "ready". A worker restarted
+   * by `interrupt()`, `timeout` or `signal` reports its stages again, and "ready" again.
+   */
   onProgress?: (stage: ProgressStage, fraction: number) => void;
   /**
    * Python's stdout, one line at a time (without the newline), while a run is going on. Default:

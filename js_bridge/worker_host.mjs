@@ -96,6 +96,8 @@ export async function startInWorker(settings) {
     } finally {
       restarting = null;
     }
+    // The fresh worker reported its stages as it booted; end them as the first start did.
+    onProgress("ready", 1);
   }
 
   /**

@@ -183,7 +183,10 @@ async function restartRuntime() {
       stdout: (line) => printLine(line, generation),
       stderr: (line) => printLine(line, generation),
       onProgress: (stage, fraction) => {
-        if (generation === state.generation && stage !== "ready") setProgress(stage, fraction);
+        if (generation !== state.generation) return;
+        // The first "ready" waits for the prelude below; a later one ends a restart after Stop.
+        if (stage !== "ready") setProgress(stage, fraction);
+        else if (rt !== null && state.rt === rt) setProgress("ready", 1, `${state.mode} mode, restarted after Stop`);
       },
     });
     if (generation !== state.generation) {
@@ -267,6 +270,10 @@ async function run() {
     result = await rt.runPythonAsync(code);
   } catch (error) {
     failure = error;
+  }
+  if (generation === state.generation && nameOf(failure) === "RunInterruptedError" && /** @type {any} */ (failure).stateLost) {
+    // A fresh worker has none of the prelude's names: give them back before the next run.
+    await rt.runPythonAsync(prelude(/** @type {{api: string, other: string}} */ (state.config))).catch(() => {});
   }
   if (generation !== state.generation) {
     ui.output.textContent = `Run ${runNumber} stopped: the runtime was replaced.`;
