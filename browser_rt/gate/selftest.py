@@ -548,17 +548,18 @@ def _dependency_trials(lab: Lab) -> None:
     def extra_package(result: CheckResult) -> None:
         bundle = _clone_bundle(lab, "deps-extra")
         path, lock = _lock(bundle)
-        wheel = bundle / "pyodide" / "requests-2.32.0-py3-none-any.whl"
+        # A package the allowlist does not name (requests is on it: the test bundle ships it).
+        wheel = bundle / "pyodide" / "leftpad-1.0.0-py3-none-any.whl"
         wheel.write_bytes(b"PK\x05\x06" + b"\0" * 18)
         entry = dict(
             lock["packages"]["idna"],
-            name="requests",
-            version="2.32.0",
+            name="leftpad",
+            version="1.0.0",
             file_name=wheel.name,
             sha256=sha256_file(wheel),
             depends=[],
         )
-        lock["packages"]["requests"] = entry
+        lock["packages"]["leftpad"] = entry
         path.write_text(json.dumps(lock), encoding="utf-8")
         check(bundle, result)
 
@@ -585,7 +586,7 @@ def _dependency_trials(lab: Lab) -> None:
 
     lab.trial("the built bundle", "dependencies", "", clean, control=True)
     lab.trial("idna wheel changed by one byte", "dependencies", "hash_mismatch", wheel_changed)
-    lab.trial("'requests' added to the lock", "dependencies", "package_not_allowed", extra_package)
+    lab.trial("'leftpad' added to the lock", "dependencies", "package_not_allowed", extra_package)
     lab.trial("an unlisted wheel in pyodide/", "dependencies", "unlisted_file", stray_wheel)
     lab.trial("the lock's sha256 for idna edited", "dependencies", "hash_mismatch", lock_hash)
     lab.trial(
