@@ -2,16 +2,7 @@
 // cx.fetch through the real bridge in Chromium, against two real loopback origins:
 // A (granted) and B (never granted). B's request log must stay empty after every denial.
 const { test, expect } = require("@playwright/test");
-const { API, OTHER, serverLog, resetServers, startRuntime, runPython } = require("./helpers");
-
-const POLICY = {
-  origins: [API],
-  methods: ["GET", "POST"],
-  max_header_count: 4,
-  max_request_body_bytes: 1024,
-  max_response_body_bytes: 65536,
-  timeout_ms: 20000,
-};
+const { API, OTHER, CHECK_POLICY, serverLog, resetServers, startRuntime, runPython } = require("./helpers");
 
 // A Python helper that turns the outcome of one fetch into a small dict.
 const OUTCOME = `
@@ -32,7 +23,7 @@ for (const isolation of ["worker", "page"]) {
   test.describe(`${isolation} mode`, () => {
     test.beforeEach(async ({ page }) => {
       await resetServers();
-      await startRuntime(page, { isolation, fetchAuthority: POLICY });
+      await startRuntime(page, { isolation, fetchAuthority: CHECK_POLICY });
       const ready = await runPython(page, OUTCOME);
       expect(ready.ok, JSON.stringify(ready)).toBe(true);
     });
@@ -104,7 +95,7 @@ except asyncio.CancelledError:
 
 test("worker mode: ambient network and code-loading paths are gone from Python", async ({ page }) => {
   await resetServers();
-  await startRuntime(page, { isolation: "worker", fetchAuthority: POLICY });
+  await startRuntime(page, { isolation: "worker", fetchAuthority: CHECK_POLICY });
   const got = await runPython(page, `
 import js
 from browser_rt import current_cx
@@ -167,7 +158,7 @@ results`);
 });
 
 test("page mode reports the ambient paths it cannot close", async ({ page }) => {
-  await startRuntime(page, { isolation: "page", fetchAuthority: POLICY });
+  await startRuntime(page, { isolation: "page", fetchAuthority: CHECK_POLICY });
   const events = await page.evaluate(() => window.events);
   const ambient = events.find((/** @type {any} */ e) => e.type === "runtime.ambient_paths");
   expect(ambient?.severity).toBe("warn");
@@ -181,7 +172,7 @@ test("worker mode: redacted events reach the page's console, with no canary in t
   const messages = [];
   page.on("console", (message) => messages.push({ type: message.type(), text: message.text(), url: message.location().url }));
   await resetServers();
-  await startRuntime(page, { isolation: "worker", fetchAuthority: POLICY });
+  await startRuntime(page, { isolation: "worker", fetchAuthority: CHECK_POLICY });
   const canary = `CANARY${Date.now().toString(36)}X9Q`;
   const got = await runPython(page, `${OUTCOME}
 [await outcome("${API}/ok?token=${canary}", headers={"Authorization": "Bearer ${canary}"}),

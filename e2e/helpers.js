@@ -9,6 +9,16 @@ const HARNESS = origin(ports.harness);
 /** The same harness, served cross-origin isolated (COOP/COEP). */
 const ISOLATED_HARNESS = origin(ports.isolated);
 
+/** The policy the bridge and security specs run under: API granted, with small caps to hit. */
+const CHECK_POLICY = Object.freeze({
+  origins: [API],
+  methods: ["GET", "POST"],
+  max_header_count: 4,
+  max_request_body_bytes: 1024,
+  max_response_body_bytes: 65536,
+  timeout_ms: 20000,
+});
+
 /** @param {string} origin */
 async function serverLog(origin) {
   const response = await fetch(`${origin}/__log`);
@@ -54,4 +64,4 @@ function runPython(page, code) {
   }, code);
 }
 
-module.exports = { API, OTHER, HARNESS, ISOLATED_HARNESS, serverLog, resetServers, startRuntime, runPython };
+module.exports = { API, OTHER, HARNESS, ISOLATED_HARNESS, CHECK_POLICY, serverLog, resetServers, startRuntime, runPython };

@@ -1,27 +1,18 @@
 // @ts-check
 /**
- * What the security specs share: the policy the check page runs under, and the production bundle
- * with the check pages on a plain static host (no security headers), with and without the
- * `<meta>` policy `browser-rt policy csp --target meta` emits.
+ * What the security specs share: the production bundle with the check pages on a plain static
+ * host (no security headers), with and without the `<meta>` policy `browser-rt policy csp
+ * --target meta` emits, and the check page's URL under helpers.js's CHECK_POLICY.
  */
 const { execFileSync } = require("node:child_process");
 const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
 const { startPlainStaticHost, ROOT } = require("./static-host");
-const { API, OTHER } = require("./helpers");
+const { API, OTHER, CHECK_POLICY } = require("./helpers");
 
 // BROWSER_RT_PRODUCTION_BUNDLE points the static-host tests at another build.
 const PRODUCTION_BUNDLE = process.env.BROWSER_RT_PRODUCTION_BUNDLE ?? path.join(ROOT, "build", "bundle-production");
-const POLICY = Object.freeze({
-  origins: [API],
-  methods: ["GET", "POST"],
-  max_header_count: 4,
-  max_request_body_bytes: 1024,
-  max_response_body_bytes: 65536,
-  timeout_ms: 20000,
-});
-
 /**
  * The production bundle and the check pages on a plain static host: `security.html` carries the
  * meta policy, `security-no-policy.html` carries none.
@@ -31,7 +22,7 @@ async function startBundleOnPlainHost() {
     throw new Error(`${PRODUCTION_BUNDLE} is missing: run make bundle-production`);
   }
   const policyFile = path.join(os.tmpdir(), `browser-rt-security-policy-${process.pid}.json`);
-  fs.writeFileSync(policyFile, JSON.stringify(POLICY));
+  fs.writeFileSync(policyFile, JSON.stringify(CHECK_POLICY));
   const meta = execFileSync(path.join(ROOT, ".venv", "bin", "browser-rt"), ["policy", "csp", policyFile, "--target", "meta"], { encoding: "utf8" }).trim();
   fs.rmSync(policyFile);
   const page = fs.readFileSync(path.join(__dirname, "pages", "security.html"), "utf8");
@@ -51,9 +42,9 @@ async function startBundleOnPlainHost() {
  * @param {string} pageURL @param {string} mode @param {string} [only]
  */
 function checksURL(pageURL, mode, only) {
-  const query = new URLSearchParams({ mode, api: API, other: OTHER, policy: JSON.stringify(POLICY) });
+  const query = new URLSearchParams({ mode, api: API, other: OTHER, policy: JSON.stringify(CHECK_POLICY) });
   if (only) query.set("only", only);
   return `${pageURL}?${query}`;
 }
 
-module.exports = { POLICY, startBundleOnPlainHost, checksURL };
+module.exports = { startBundleOnPlainHost, checksURL };
