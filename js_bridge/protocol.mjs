@@ -38,8 +38,8 @@ export const MESSAGE_LIMITS = Object.freeze({
   shortText: 64,
   /** Characters in an init-error or run-result error message. */
   longText: 4096,
-  /** Entries in the lists a ready message carries. */
-  listEntries: 128,
+  /** Entries in the lists a ready message carries (an engine's worker has a few hundred globals). */
+  listEntries: 2048,
   /** Headers a fetch message may carry (the policy's own cap, 64, is checked after). */
   headers: 128,
   /** Characters in one header name or value, and in a request URL. */

@@ -1,36 +1,10 @@
 // @ts-check
 /**
  * What the worker removes from its own realm before user code runs, and the proof it runs first
- * that the realm's CSP is in force. It mirrors browser_rt/host/revocation.py, which forgets the
- * Python references to the same objects. Imported by worker.mjs; the check pages import it too,
- * to name the doors an engine does not have.
+ * that the realm's CSP is in force. What stays is listed, with reasons, in realm_allowlist.mjs.
+ * browser_rt/host/revocation.py then forgets the Python references to the removed objects.
  */
-
-/**
- * Globals that reach the network, load resources, start other code, or keep data across
- * origins. Each is gone from the whole prototype chain before user code runs:
- * - fetch, XMLHttpRequest, WebSocket, WebSocketStream, EventSource, WebTransport, fetchLater:
- *   requests and connections;
- * - importScripts, Worker, SharedWorker: code from a URL, or a realm with a policy of its own;
- * - FontFace, fonts: `new FontFace(name, "url(...)").load()` and the worker's FontFaceSet load
- *   fonts from any URL the policy's font-src allows;
- * - Notification: its icon, image and badge are fetched by the browser;
- * - caches (Cache.add fetches), indexedDB, BroadcastChannel: storage and channels shared with
- *   other contexts of the origin;
- * - RTCPeerConnection, RTCDataChannel, webkitRTCPeerConnection: peer connections.
- */
-export const REVOKED_GLOBALS = Object.freeze([
-  "fetch", "XMLHttpRequest", "WebSocket", "WebSocketStream", "EventSource", "WebTransport",
-  "importScripts", "Worker", "SharedWorker", "caches", "indexedDB", "RTCPeerConnection",
-  "RTCDataChannel", "webkitRTCPeerConnection", "BroadcastChannel", "fetchLater",
-  "FontFace", "fonts", "Notification",
-]);
-
-/**
- * Members of `navigator` that load code or resources: a service worker registration fetches a
- * script that then runs outside this worker's policy (Firefox and WebKit expose it to workers).
- */
-export const REVOKED_NAVIGATOR = Object.freeze(["serviceWorker"]);
+import { GLOBAL_ALLOWLIST, NAVIGATOR_ALLOWLIST, chainOf, isAllowed, isInert, openMembers } from "./realm_allowlist.mjs";
 
 /** A foreign origin on a port the Fetch standard blocks: a probe import never leaves the machine. */
 const FOREIGN_PROBE_URL = "http://127.0.0.1:9/browser-rt-isolation-probe.mjs";
@@ -38,42 +12,62 @@ const FOREIGN_PROBE_URL = "http://127.0.0.1:9/browser-rt-isolation-probe.mjs";
 const VIOLATION_WAIT_MS = 2000;
 
 /**
- * Delete each name along the prototype chain (fetch lives on WorkerGlobalScope.prototype) and
- * refuse to start if any survives.
- * @param {object} scope
- * @returns {string[]} the names that existed and are now gone
+ * Close the realm: delete, along the whole prototype chain, every global and every member of
+ * `navigator` that realm_allowlist.mjs does not keep, then check that nothing else is left.
+ * Whatever an engine adds is removed without being named here. A member that cannot be deleted
+ * stops the start, unless it is an inert constant.
+ * @param {object} scope the worker's global object
+ * @returns {{removed: string[], originals: unknown[]}} the names removed, as Python would have
+ *   seen them (`fetch`, `navigator.storage`), and the objects they held, for Python to forget
  */
-export function revokeAmbient(scope) {
-  const revoked = [];
-  for (const name of REVOKED_GLOBALS) {
-    const existed = name in scope;
-    for (let obj = scope; obj; obj = Object.getPrototypeOf(obj)) {
-      if (Object.prototype.hasOwnProperty.call(obj, name)) delete /** @type {any} */ (obj)[name];
-    }
-    if (name in scope) throw new Error(`could not remove ${name} from the worker scope`);
-    if (reachableThroughFunction(name)) throw new Error(`${name} is still reachable`);
-    if (existed) revoked.push(name);
+export function closeRealm(scope) {
+  const originals = [];
+  const removed = removeUnlisted(scope, GLOBAL_ALLOWLIST, "", originals);
+  const navigatorObject = /** @type {any} */ (scope).navigator;
+  if (navigatorObject && typeof navigatorObject === "object") {
+    removed.push(...removeUnlisted(navigatorObject, NAVIGATOR_ALLOWLIST, "navigator.", originals));
   }
-  return revoked;
+  const left = openMembers(scope);
+  if (left.length > 0) throw new Error(`could not remove from the worker scope: ${left.join(", ").slice(0, 2000)}`);
+  // What code compiled in this realm would see: nothing the walk missed, such as a binding that
+  // is not a property. (Under the realm's CSP the Function constructor itself is blocked.)
+  if (scope === globalThis) {
+    for (const name of ["fetch", "indexedDB", "caches", "XMLHttpRequest"]) {
+      if (reachableThroughFunction(name)) throw new Error(`${name} is still reachable`);
+    }
+  }
+  return { removed: [...new Set(removed)].sort(), originals };
 }
 
 /**
- * Remove each member of REVOKED_NAVIGATOR from `navigator` and its prototype chain.
- * @param {object | undefined} navigatorObject
- * @returns {string[]} the members that existed and are now gone
+ * @param {object} target the object as code sees it: each level of its chain is cleaned, and
+ *   getters run against it to capture what they hand out
+ * @param {Readonly<Record<string, string>>} allowlist
+ * @param {string} prefix @param {unknown[]} originals
+ * @returns {string[]}
  */
-export function revokeNavigator(navigatorObject) {
-  if (!navigatorObject) return [];
-  const closed = [];
-  for (const name of REVOKED_NAVIGATOR) {
-    const existed = name in navigatorObject;
-    for (let obj = navigatorObject; obj; obj = Object.getPrototypeOf(obj)) {
-      if (Object.prototype.hasOwnProperty.call(obj, name)) delete /** @type {any} */ (obj)[name];
+function removeUnlisted(target, allowlist, prefix, originals) {
+  const removed = [];
+  for (const level of chainOf(target)) {
+    for (const key of Reflect.ownKeys(level)) {
+      if (isAllowed(key, allowlist)) continue;
+      const descriptor = Object.getOwnPropertyDescriptor(level, key);
+      if (isInert(descriptor)) continue;
+      const value = readQuietly(target, key);
+      if ((typeof value === "object" && value !== null) || typeof value === "function") originals.push(value);
+      if (Reflect.deleteProperty(level, key) && typeof key === "string") removed.push(`${prefix}${key}`);
     }
-    if (name in navigatorObject) throw new Error(`could not remove navigator.${name} from the worker scope`);
-    if (existed) closed.push(`navigator.${name}`);
   }
-  return closed;
+  return removed;
+}
+
+/** @param {object} target @param {string | symbol} key */
+function readQuietly(target, key) {
+  try {
+    return /** @type {any} */ (target)[key];
+  } catch {
+    return undefined; // a getter that throws here (an opaque origin's storage) hands out nothing
+  }
 }
 
 /**

@@ -12,6 +12,7 @@ import { createFetchBridge } from "./fetch_bridge.mjs";
 import { createOutputSink } from "./output.mjs";
 import { FetchAuthority } from "./policy.mjs";
 import { bootPython, describeFailure, fileOps, fsCall, makeEmbedded, resolveIndexURL, toPlainResult } from "./python_setup.mjs";
+import { openMembers } from "./realm_allowlist.mjs";
 import { checkCall, checkFiles, checkPackages, checkRunOptions, fileBytes, resolveFsPath } from "./run_options.mjs";
 import { startInWorker } from "./worker_host.mjs";
 
@@ -94,7 +95,7 @@ async function startInPage({ indexURL, policy, diagnostics, onProgress, authorit
     isolation: "page",
   });
   const embedModule = pyodide.pyimport("browser_rt.host.embed");
-  const paths = embedModule.ambient_paths();
+  const paths = embedModule.ambient_paths(openMembers(globalThis));
   embedded.report_ambient_paths(paths);
   paths.destroy();
   embedModule.destroy();

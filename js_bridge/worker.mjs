@@ -11,7 +11,7 @@ import { replyCapacity, waitForBlockingReply } from "./blocking_reply.mjs";
 import { createOutputBatcher } from "./output.mjs";
 import { PageMessage, WorkerMessage } from "./protocol.mjs";
 import { bootPython, describeFailure, fileOps, fsCall, makeEmbedded, toPlainResult } from "./python_setup.mjs";
-import { REVOKED_GLOBALS, REVOKED_NAVIGATOR, proveIsolation, revokeAmbient, revokeNavigator } from "./revocation.mjs";
+import { closeRealm, proveIsolation } from "./revocation.mjs";
 import { resolveFsPath } from "./run_options.mjs";
 
 const post = self.postMessage.bind(self);
@@ -85,11 +85,9 @@ async function init(data) {
   });
   if (data.interruptBuffer) pyodide.setInterruptBuffer(data.interruptBuffer);
   fs = fileOps(pyodide);
-  const scope = /** @type {any} */ (self);
-  const originals = [...REVOKED_GLOBALS.map((name) => scope[name]), ...REVOKED_NAVIGATOR.map((name) => scope.navigator?.[name])]
-    .filter((value) => value !== undefined);
-  const revoked = revokeAmbient(self);
-  const closed = revokeNavigator(/** @type {any} */ (self).navigator);
+  const { removed, originals } = closeRealm(self);
+  const revoked = removed.filter((name) => !name.startsWith("navigator."));
+  const closed = removed.filter((name) => name.startsWith("navigator."));
   const revocation = pyodide.pyimport("browser_rt.host.revocation");
   const scrubbed = revocation.forget_revoked(originals).toJs();
   revocation.destroy();
@@ -144,7 +142,8 @@ function fileOperation(data) {
   }
 }
 
-self.onmessage = (/** @type {MessageEvent} */ { data }) => {
+// A listener, not `onmessage`: the realm's closing removes the `onmessage` accessor from Python's view.
+self.addEventListener("message", (/** @type {MessageEvent} */ { data }) => {
   if (!data || typeof data !== "object") return;
   if (data.type === PageMessage.INIT) {
     init(data).catch((error) => send({ type: WorkerMessage.INIT_ERROR, message: String(error?.message ?? error).slice(0, 4096) }));
@@ -161,4 +160,4 @@ self.onmessage = (/** @type {MessageEvent} */ { data }) => {
     replies.delete(data.id);
     resolve?.(data.type === PageMessage.FETCH_RESULT ? data.result : true);
   }
-};
+});

@@ -168,6 +168,7 @@ FIELDS: Final[Mapping[str, Field]] = {
     "seed": _metadata(values.seed),
     "replay": _metadata(values.replay),
     "paths": _metadata(lambda value: _list_of(values.path_name, value)),
+    "path_count": _metadata(values.integer),
     "policy": Field(DataClass.METADATA, _policy),
     "url": Field(DataClass.SENSITIVE, reduce_url),
     "headers": Field(DataClass.SENSITIVE, _headers),

@@ -11,7 +11,7 @@ import asyncio
 import importlib.util
 import inspect
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from browser_rt import compat
@@ -27,24 +27,32 @@ from browser_rt.host.runs import (
 from browser_rt.policy import FetchAuthority
 from browser_rt.runtime import Runtime
 
-AMBIENT_CANDIDATES = (
-    "fetch",
-    "XMLHttpRequest",
-    "WebSocket",
-    "EventSource",
-    "WebTransport",
-    "importScripts",
-    "Worker",
-    "SharedWorker",
-    "caches",
-    "indexedDB",
-    "FontFace",
-    "fonts",
-    "Notification",
-    "navigator.sendBeacon",
-    "navigator.serviceWorker",
+NOTABLE_DOORS = (
+    "js.fetch",
+    "js.XMLHttpRequest",
+    "js.WebSocket",
+    "js.EventSource",
+    "js.WebTransport",
+    "js.importScripts",
+    "js.Worker",
+    "js.SharedWorker",
+    "js.navigator.storage",
+    "js.navigator.storageBuckets",
+    "js.navigator.locks",
+    "js.navigator.serviceWorker",
+    "js.navigator.sendBeacon",
+    "js.indexedDB",
+    "js.caches",
+    "js.localStorage",
+    "js.sessionStorage",
+    "js.cookieStore",
+    "js.document",
+    "js.BroadcastChannel",
+    "js.FontFace",
+    "js.fonts",
+    "js.Notification",
 )
-"""JS globals that reach the network or load code, checked from inside Python."""
+"""Where they are open, these lead the report: its list shows at most 64 paths of hundreds."""
 
 
 class EmbeddedRuntime:
@@ -75,8 +83,8 @@ class EmbeddedRuntime:
         self.compat = compat.install()
 
     def report_ambient_paths(self, paths: list[str]) -> None:
-        """Page mode: say plainly which network paths Python can still reach around the policy."""
-        self.diagnostics.emit("runtime.ambient_paths", severity="warn", paths=paths)
+        """Page mode: say plainly what Python can still reach around the policy."""
+        self.diagnostics.emit("runtime.ambient_paths", severity="warn", paths=paths, path_count=len(paths))
 
     async def run_code(
         self, code: str, globals_json: str | None = None, filename: str = "<exec>", run_id: int = 0
@@ -136,19 +144,14 @@ class EmbeddedRuntime:
             self.diagnostics.flush()
 
 
-def ambient_paths() -> list[str]:
-    """Network and code-loading paths visible to Python through `js` and `pyodide`."""
-    import js
+def ambient_paths(open_members: Iterable[str] = ()) -> list[str]:
+    """What page mode leaves open: Python's own roads to JavaScript, then `open_members`.
 
-    found = []
-    for name in AMBIENT_CANDIDATES:
-        target: Any = js
-        for part in name.split("."):
-            target = getattr(target, part, None)
-            if target is None:
-                break
-        if target is not None:
-            found.append(f"js.{name}")
+    `open_members` is what js_bridge/realm_allowlist.mjs's `openMembers` finds on the page's
+    global and `navigator`: every member the worker's allowlist would remove. Notable doors
+    come first, then the rest in order.
+    """
+    found: list[str] = []
     # Found, not imported: importing pyodide.http costs tens of milliseconds at start-up.
     if _importable("pyodide.http"):
         governed = compat.governed_paths()  # browser_rt.compat sends these through the Cx now
@@ -157,6 +160,14 @@ def ambient_paths() -> list[str]:
     # Always there in page mode: the Function constructor (any JsProxy's constructor.constructor)
     # and run_js both evaluate JS, including dynamic import().
     found.extend(["pyodide.code.run_js", "js.Function", "js.import"])
+    members = [str(name) for name in open_members]
+    open_set = set(members)
+    ordered = [name for name in NOTABLE_DOORS if name in open_set] + members
+    seen = set(found)
+    for name in ordered:
+        if name not in seen:
+            seen.add(name)
+            found.append(name)
     return found
 
 

@@ -7,16 +7,26 @@
 // ("worker" runs the worker suite, "page" the page-mode report, "refusal" expects worker
 // mode to refuse to start).
 import { createRuntime } from "/js_bridge/index.mjs";
+import { GLOBAL_ALLOWLIST, NAVIGATOR_ALLOWLIST, openMembers } from "/js_bridge/realm_allowlist.mjs";
 
-// The doors worker mode must close, written here rather than imported from js_bridge, so that a
-// door dropped from the product's own list fails this check instead of shrinking it.
+// Doors worker mode must close, written here rather than imported from js_bridge, so that a door
+// put on the product's allowlist fails this check instead of passing the enumeration below.
 const DOORS = Object.freeze([
   "fetch", "XMLHttpRequest", "WebSocket", "WebSocketStream", "EventSource", "WebTransport",
   "importScripts", "Worker", "SharedWorker", "caches", "indexedDB", "RTCPeerConnection",
   "RTCDataChannel", "webkitRTCPeerConnection", "BroadcastChannel", "fetchLater",
-  "FontFace", "fonts", "Notification",
+  "FontFace", "fonts", "Notification", "webkitRequestFileSystem", "webkitRequestFileSystemSync",
+  "webkitResolveLocalFileSystemURL", "cookieStore", "localStorage", "sessionStorage", "MessageChannel",
 ]);
-const NAVIGATOR_DOORS = Object.freeze(["serviceWorker"]);
+const NAVIGATOR_DOORS = Object.freeze(["serviceWorker", "storage", "storageBuckets", "locks", "permissions", "sendBeacon"]);
+
+// The embedding app's own state in this origin, which hostile Python in the worker must not see,
+// change or hold: an OPFS file, a storage bucket with a file, an IndexedDB database, a Cache,
+// a Web Lock name and a BroadcastChannel.
+const APP = Object.freeze({
+  file: "app-secret.txt", secret: `app secret ${Math.random().toString(36).slice(2)}`,
+  bucket: "app-bucket", db: "app-db", cache: "app-cache", lock: "app-lock", channel: "app-channel",
+});
 
 const params = new URLSearchParams(location.search);
 const API = params.get("api");
@@ -114,6 +124,10 @@ def via_font_set():
 await attempt("fonts.load", via_font_set)
 await attempt("Notification", lambda: js.Notification.new("x", js.Object.fromEntries([["icon", B + "/icon.png"]])))
 await attempt("navigator.serviceWorker", lambda: js.navigator.serviceWorker.register(B + "/sw.js"))
+await attempt("fetchLater", lambda: js.fetchLater(B + "/fetch-later"))
+await attempt("navigator.sendBeacon", lambda: js.navigator.sendBeacon(B + "/beacon", "x"))
+await attempt("fetch from the global's prototype chain", lambda: js.Reflect.get(js.Object.getPrototypeOf(js.Object.getPrototypeOf(js.self)), "fetch").call(js.self, B + "/proto-fetch"))
+await attempt("webkitRequestFileSystem", lambda: js.webkitRequestFileSystem(0, 1024))
 await attempt("Function constructor", lambda: js.Object.constructor("return fetch('" + B + "/function')")())
 await attempt("js.eval", lambda: js.eval("fetch('" + B + "/eval')"))
 # A string handler raises nothing when the policy refuses it: the other origin's log decides.
@@ -135,7 +149,184 @@ await attempt("pyodide.loadPackage(url)", via_load_package)
 results
 `;
 
+// Python's walk of the worker's global and navigator: [name, inert] for every own member of each
+// level of the prototype chain below the root (the realm's Object.prototype).
+const REALM_WALK = `
+import js
+from pyodide.ffi import JsProxy
+
+def walk(target):
+    names, levels, level = [], 0, target
+    while levels < 16:
+        parent = js.Object.getPrototypeOf(level)
+        if not isinstance(parent, JsProxy):
+            break  # level is the root
+        levels += 1
+        for key in js.Reflect.ownKeys(level):
+            d = js.Object.getOwnPropertyDescriptor(level, key)
+            inert = (not d.configurable) and js.Reflect.has(d, "value") and not d.writable and not isinstance(d.value, JsProxy)
+            names.append([key if isinstance(key, str) else "[" + str(key.description) + "]", bool(inert)])
+        level = parent
+    return names, levels
+
+g, levels = walk(js.self)
+n, _ = walk(js.navigator)
+{"global": g, "navigator": n, "levels": levels}
+`;
+
+// Every road hostile Python has to the origin's storage. "REACHED" means the call returned.
+const STORAGE_ATTACKS = `
+import js, inspect
+results = {}
+
+async def attempt(name, action):
+    try:
+        value = action()
+        if inspect.isawaitable(value):
+            value = await value
+        results[name] = "REACHED: " + str(value)[:80]
+    except Exception as e:
+        results[name] = "blocked:" + type(e).__name__ + ":" + str(e)[:100]
+
+async def opfs_read():
+    root = await js.navigator.storage.getDirectory()
+    handle = await root.getFileHandle("${APP.file}")
+    return await (await handle.getFile()).text()
+async def opfs_list():
+    root = await js.navigator.storage.getDirectory()
+    return [entry async for entry in root.keys()]
+async def opfs_write():
+    root = await js.navigator.storage.getDirectory()
+    handle = await root.getFileHandle("planted-by-python.txt", js.JSON.parse('{"create": true}'))
+    writable = await handle.createWritable()
+    await writable.write("x")
+    await writable.close()
+async def opfs_delete():
+    root = await js.navigator.storage.getDirectory()
+    await root.removeEntry("${APP.file}")
+async def opfs_via_self():
+    return await js.self.navigator.storage.getDirectory()
+async def opfs_via_prototype():
+    manager = js.Object.getPrototypeOf(js.navigator)
+    return await js.Reflect.get(manager, "storage").getDirectory()
+async def bucket_list():
+    return await js.navigator.storageBuckets.keys()
+async def bucket_file():
+    bucket = await js.navigator.storageBuckets.open("${APP.bucket}")
+    root = await bucket.getDirectory()
+    return await (await (await root.getFileHandle("${APP.file}")).getFile()).text()
+async def bucket_idb():
+    bucket = await js.navigator.storageBuckets.open("${APP.bucket}")
+    return bucket.indexedDB.open("${APP.db}")
+async def bucket_caches():
+    bucket = await js.navigator.storageBuckets.open("${APP.bucket}")
+    return await bucket.caches.keys()
+async def bucket_delete():
+    return await js.navigator.storageBuckets.delete("${APP.bucket}")
+
+await attempt("OPFS read", opfs_read)
+await attempt("OPFS list", opfs_list)
+await attempt("OPFS write", opfs_write)
+await attempt("OPFS delete", opfs_delete)
+await attempt("OPFS via self.navigator", opfs_via_self)
+await attempt("OPFS via navigator's prototype", opfs_via_prototype)
+await attempt("storage buckets: list", bucket_list)
+await attempt("storage buckets: read a file", bucket_file)
+await attempt("storage buckets: indexedDB", bucket_idb)
+await attempt("storage buckets: caches", bucket_caches)
+await attempt("storage buckets: delete", bucket_delete)
+await attempt("indexedDB.open", lambda: js.indexedDB.open("${APP.db}"))
+await attempt("indexedDB.databases", lambda: js.indexedDB.databases())
+await attempt("caches.keys", lambda: js.caches.keys())
+await attempt("caches.delete", lambda: js.caches.delete("${APP.cache}"))
+await attempt("cookieStore.getAll", lambda: js.cookieStore.getAll())
+await attempt("quota and usage (storage.estimate)", lambda: js.navigator.storage.estimate())
+await attempt("storage.persisted", lambda: js.navigator.storage.persisted())
+await attempt("webkitRequestFileSystem", lambda: js.webkitRequestFileSystem(0, 1024))
+await attempt("localStorage", lambda: js.localStorage.getItem("x"))
+await attempt("IDBFactory from an interface object", lambda: js.IDBFactory.prototype.open)
+await attempt("FileSystemDirectoryHandle interface", lambda: js.FileSystemDirectoryHandle.prototype.getFileHandle)
+results
+`;
+
+// Every road hostile Python has to the origin's other contexts: locks, channels, workers.
+const COORDINATION_ATTACKS = `
+import js, inspect, asyncio
+results = {}
+
+async def attempt(name, action):
+    try:
+        value = action()
+        if inspect.isawaitable(value):
+            value = await value
+        results[name] = "REACHED: " + str(value)[:80]
+    except Exception as e:
+        results[name] = "blocked:" + type(e).__name__ + ":" + str(e)[:100]
+
+def hold_lock():
+    # Resolves only when released: held forever if it were granted.
+    js.navigator.locks.request("${APP.lock}", lambda lock: asyncio.Future())
+    return "requested"
+await attempt("Web Locks: hold the app's lock", hold_lock)
+await attempt("Web Locks: steal the app's lock", lambda: js.navigator.locks.request("${APP.lock}", js.JSON.parse('{"steal": true}'), lambda lock: 1))
+await attempt("Web Locks: query the app's lock names", lambda: js.navigator.locks.query())
+await attempt("Web Locks via navigator's prototype", lambda: js.Reflect.get(js.Object.getPrototypeOf(js.navigator), "locks").query())
+await attempt("BroadcastChannel", lambda: js.BroadcastChannel.new("${APP.channel}").postMessage("from python"))
+await attempt("MessageChannel", lambda: js.MessageChannel.new())
+await attempt("SharedWorker", lambda: js.SharedWorker.new("/js_bridge/worker.mjs"))
+await attempt("navigator.serviceWorker.ready", lambda: js.navigator.serviceWorker.ready)
+await attempt("navigator.permissions.query", lambda: js.navigator.permissions.query(js.JSON.parse('{"name": "persistent-storage"}')))
+results
+`;
+
+/** Put the app's own state in place, where the engine has the API (once per page). */
+async function plantAppState() {
+  if (navigator.storage?.getDirectory) {
+    const root = await navigator.storage.getDirectory();
+    const writable = await (await root.getFileHandle(APP.file, { create: true })).createWritable();
+    await writable.write(APP.secret);
+    await writable.close();
+  }
+  const buckets = /** @type {any} */ (navigator).storageBuckets;
+  if (buckets) {
+    const bucket = await buckets.open(APP.bucket);
+    const writable = await (await (await bucket.getDirectory()).getFileHandle(APP.file, { create: true })).createWritable();
+    await writable.write(APP.secret);
+    await writable.close();
+  }
+  if (typeof indexedDB !== "undefined") {
+    await new Promise((resolve) => {
+      const request = indexedDB.open(APP.db, 1);
+      request.onsuccess = () => { request.result.close(); resolve(null); };
+      request.onerror = () => resolve(null);
+    });
+  }
+  if (typeof caches !== "undefined") await caches.open(APP.cache).catch(() => null);
+}
+
+/** What the app's state looks like now, to compare before and after the attacks. */
+async function appStateSnapshot() {
+  const state = {};
+  if (navigator.storage?.getDirectory) {
+    const root = await navigator.storage.getDirectory();
+    const names = [];
+    for await (const name of /** @type {any} */ (root).keys()) names.push(name);
+    state.opfs = names.sort();
+    state.secret = await (await (await root.getFileHandle(APP.file)).getFile()).text() === APP.secret;
+  }
+  const buckets = /** @type {any} */ (navigator).storageBuckets;
+  if (buckets) {
+    state.buckets = (await buckets.keys()).sort();
+    const root = await (await buckets.open(APP.bucket)).getDirectory();
+    state.bucketSecret = await (await (await root.getFileHandle(APP.file)).getFile()).text() === APP.secret;
+  }
+  if (typeof indexedDB !== "undefined" && indexedDB.databases) state.databases = (await indexedDB.databases()).map((db) => db.name).sort();
+  if (typeof caches !== "undefined") state.caches = (await caches.keys().catch(() => ["<unavailable>"])).sort();
+  return state;
+}
+
 async function workerSuite() {
+  await plantAppState();
   let rt;
   try {
     rt = await start("worker");
@@ -239,10 +430,53 @@ import js
     check("every revoked door is gone from Python's view", left.length === 0, { left });
   });
 
+  await attempt("the worker's realm holds only its allowlist", async () => {
+    // Python walks every own member of the worker's global and of navigator, along the whole
+    // prototype chain, as hostile code would; any name neither allowlisted nor inert fails.
+    const found = await run(REALM_WALK);
+    const unlisted = [
+      ...found.global.filter(([name, inert]) => !inert && !Object.hasOwn(GLOBAL_ALLOWLIST, name) && name !== "[Symbol.toStringTag]"),
+      ...found.navigator.filter(([name, inert]) => !inert && !Object.hasOwn(NAVIGATOR_ALLOWLIST, name) && name !== "[Symbol.toStringTag]")
+        .map(([name, inert]) => [`navigator.${name}`, inert]),
+    ].map(([name]) => name);
+    const doorsListed = [...DOORS.filter((name) => Object.hasOwn(GLOBAL_ALLOWLIST, name)),
+      ...NAVIGATOR_DOORS.filter((name) => Object.hasOwn(NAVIGATOR_ALLOWLIST, name)).map((name) => `navigator.${name}`)];
+    check("the worker's realm holds only its allowlist", found.global.length > 20 && unlisted.length === 0 && doorsListed.length === 0,
+      { unlisted, doorsListed, global: found.global.length, navigator: found.navigator.length, levels: found.levels });
+  });
+
+  await attempt("the origin's storage is out of reach", async () => {
+    const before = await appStateSnapshot();
+    const got = await run(STORAGE_ATTACKS);
+    const reached = Object.entries(got).filter(([, outcome]) => outcome.startsWith("REACHED")).map(([name]) => name);
+    const after = await appStateSnapshot();
+    const untouched = JSON.stringify(before) === JSON.stringify(after);
+    check("the origin's storage is out of reach", reached.length === 0 && untouched && Object.keys(got).length >= 20,
+      { reached, untouched, before, after, outcomes: got });
+  });
+
+  await attempt("the origin's other contexts are out of reach", async () => {
+    /** @type {unknown[]} */
+    const heard = [];
+    const channel = typeof BroadcastChannel === "function" ? new BroadcastChannel(APP.channel) : null;
+    if (channel) channel.onmessage = (event) => heard.push(event.data);
+    const got = await run(COORDINATION_ATTACKS);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    channel?.close();
+    const reached = Object.entries(got).filter(([, outcome]) => outcome.startsWith("REACHED")).map(([name]) => name);
+    // The app still gets its own lock at once: nothing in the worker took or holds it.
+    const appGotLock = navigator.locks
+      ? await navigator.locks.request(APP.lock, { ifAvailable: true }, async (lock) => lock !== null)
+      : true;
+    const held = navigator.locks ? (await navigator.locks.query()).held?.map((lock) => lock.name) ?? [] : [];
+    check("the origin's other contexts are out of reach", reached.length === 0 && heard.length === 0 && appGotLock && held.length === 0,
+      { reached, heard, appGotLock, held, outcomes: got });
+  });
+
   await attempt("every ambient escape is blocked", async () => {
     const got = await run(ESCAPES);
     const reached = Object.entries(got).filter(([, outcome]) => outcome === "REACHED").map(([name]) => name);
-    check("every ambient escape is blocked", reached.length === 0 && Object.keys(got).length === 26, { reached, outcomes: got });
+    check("every ambient escape is blocked", reached.length === 0 && Object.keys(got).length === 30, { reached, outcomes: got });
   });
 
   await attempt("raw fetch posts to the other origin are refused by the bridge", async () => {
@@ -331,11 +565,17 @@ async function pageSuite() {
   const rt = await start("page");
   const ambient = events.find((e) => e.type === "runtime.ambient_paths");
   const paths = ambient?.paths ?? [];
+  // The report comes from the worker's allowlist: the page's own doors to its storage and its
+  // other contexts are named, and there are as many open members as the allowlist leaves.
+  const pageDoors = ["js.document", "js.navigator.locks", "js.localStorage", "js.indexedDB"];
+  const openHere = openMembers(globalThis);
   check("page mode reports the ambient paths it cannot close",
     ambient?.severity === "warn" && ["js.fetch", "js.XMLHttpRequest", "js.Function"].every((p) => paths.includes(p))
+      && pageDoors.every((p) => paths.includes(p))
+      && ambient.path_count >= openHere.length && openHere.includes("js.navigator.locks")
       // browser_rt.compat sends pyfetch, pyxhr and open_url through the Cx: no longer ambient.
       && !paths.some((p) => p.startsWith("pyodide.http.")),
-    { paths });
+    { paths, path_count: ambient?.path_count, open_here: openHere.length });
   await rt.close();
 }
 

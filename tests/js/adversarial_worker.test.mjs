@@ -1,60 +1,93 @@
-// The worker's ambient-authority revocation (js_bridge/revocation.mjs), run on this
-// process's real global scope: every network and code-loading global goes, wherever it sits on
-// the prototype chain, nothing stays reachable through the Function constructor, and a global
-// that cannot be removed stops the worker from starting. The browser-level proof, with Python
-// trying every escape under the worker CSP in three engines, is e2e/security.spec.js.
+// The worker's default-deny realm (js_bridge/revocation.mjs with js_bridge/realm_allowlist.mjs),
+// run on scopes shaped like a browser worker's: whatever is not on the allowlist goes, wherever
+// it sits on the prototype chain and whatever its name, and a member that cannot be removed
+// stops the worker from starting. The browser-level proof, with Python walking the real worker
+// global and trying every escape in three engines, is e2e/security.spec.js.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
-const { REVOKED_GLOBALS, REVOKED_NAVIGATOR, revokeAmbient, revokeNavigator } = await import("../../js_bridge/revocation.mjs");
+const { closeRealm } = await import("../../js_bridge/revocation.mjs");
+const { GLOBAL_ALLOWLIST, NAVIGATOR_ALLOWLIST, openMembers } = await import("../../js_bridge/realm_allowlist.mjs");
 
-test("every revoked global is gone from the whole prototype chain and from Function", () => {
-  const scopeProto = Object.getPrototypeOf(globalThis);
-  const plant = (target, name) =>
-    Object.defineProperty(target, name, { value: function ambient() {}, configurable: true, writable: true });
-  // Where a browser keeps them: own properties, the scope's prototype, and deeper.
-  plant(globalThis, "WebSocket");
-  plant(scopeProto, "XMLHttpRequest");
-  plant(scopeProto, "importScripts");
-  plant(Object.prototype, "EventSource");
-  plant(globalThis, "caches");
-  assert.equal(typeof fetch, "function");
+const door = () => function door() {};
 
-  const revoked = revokeAmbient(globalThis);
-
-  for (const name of ["fetch", "WebSocket", "XMLHttpRequest", "importScripts", "EventSource", "caches"]) {
-    assert.ok(revoked.includes(name), `${name} reported as revoked`);
+/** A worker-shaped global: own members, DedicatedWorkerGlobalScope, WorkerGlobalScope, EventTarget. */
+function workerLikeScope() {
+  const eventTarget = { addEventListener() {}, removeEventListener() {}, dispatchEvent() {}, when: door() };
+  const workerScope = Object.create(eventTarget, {
+    fetch: { value: door(), configurable: true, writable: true },
+    indexedDB: { get: () => ({ open: door() }), configurable: true },
+    setTimeout: { value: setTimeout, configurable: true, writable: true },
+    crypto: { get: () => globalThis.crypto, configurable: true },
+    navigator: { get: () => navigatorObject, configurable: true },
+  });
+  const dedicated = Object.create(workerScope, {
+    PERSISTENT: { value: 1, configurable: false, writable: false, enumerable: true },
+  });
+  const navigatorProto = {};
+  for (const name of ["userAgent", "language", "storage", "locks", "storageBuckets", "serviceWorker", "someFutureApi"]) {
+    Object.defineProperty(navigatorProto, name, { get: () => ({ name }), configurable: true });
   }
-  for (const name of REVOKED_GLOBALS) {
-    assert.equal(name in globalThis, false, `${name} still in the scope`);
-    assert.equal(new Function(`return typeof ${name}`)(), "undefined", `${name} reachable through Function`);
-    assert.equal(Object.prototype.hasOwnProperty.call(Object.prototype, name), false);
+  const navigatorObject = Object.create(navigatorProto);
+  const scope = Object.create(dedicated, {
+    Object: { value: Object, configurable: true, writable: true },
+    WebAssembly: { value: WebAssembly, configurable: true, writable: true },
+    postMessage: { value: door(), configurable: true, writable: true },
+    OPFSLikeThingAnEngineAddsNextYear: { value: door(), configurable: true, writable: true },
+    webkitRequestFileSystem: { value: door(), configurable: true, writable: true },
+    BroadcastChannel: { value: door(), configurable: true, writable: true },
+    [Symbol("unlisted")]: { value: door(), configurable: true },
+  });
+  return { scope, navigatorObject };
+}
+
+test("everything not on the allowlist goes, along the whole chain and from navigator", () => {
+  const { scope, navigatorObject } = workerLikeScope();
+  assert.ok(openMembers(scope).includes("js.navigator.storage"));
+  const { removed, originals } = closeRealm(scope);
+  for (const name of ["fetch", "indexedDB", "when", "OPFSLikeThingAnEngineAddsNextYear", "webkitRequestFileSystem",
+    "BroadcastChannel", "navigator.storage", "navigator.locks", "navigator.storageBuckets", "navigator.someFutureApi"]) {
+    assert.ok(removed.includes(name), `${name} reported as removed`);
   }
-  assert.equal(({}).EventSource, undefined, "nothing is left on Object.prototype");
+  for (const name of ["fetch", "indexedDB", "OPFSLikeThingAnEngineAddsNextYear", "when"]) {
+    assert.equal(name in scope, false, `${name} still reachable`);
+  }
+  for (const name of ["storage", "locks", "storageBuckets", "serviceWorker", "someFutureApi"]) {
+    assert.equal(name in navigatorObject, false, `navigator.${name} still reachable`);
+  }
+  assert.equal(Object.getOwnPropertySymbols(scope).length, 0, "an unlisted symbol-keyed member goes too");
+  // What the allowlist keeps is still there, and the inert constant stays.
+  for (const name of ["Object", "WebAssembly", "postMessage", "setTimeout", "crypto", "navigator", "addEventListener"]) {
+    assert.ok(name in scope, `${name} kept`);
+  }
+  assert.equal(navigatorObject.userAgent.name, "userAgent");
+  assert.equal(scope.PERSISTENT, 1);
+  assert.deepEqual(openMembers(scope), []);
+  // What the removed getters handed out is given to Python to forget.
+  assert.ok(originals.some((value) => value?.name === "storage"));
+  assert.deepEqual(closeRealm(scope).removed, [], "nothing left to remove the second time");
 });
 
-test("a global that cannot be deleted stops the worker from starting", () => {
-  Object.defineProperty(globalThis, "WebTransport", { value: function WebTransport() {}, configurable: false });
-  assert.throws(() => revokeAmbient(globalThis), /WebTransport|Cannot delete/);
+test("a member that cannot be removed stops the worker from starting", () => {
+  const { scope } = workerLikeScope();
+  Object.defineProperty(scope, "stuckDoor", { value: door(), configurable: false });
+  assert.throws(() => closeRealm(scope), /could not remove from the worker scope: js\.stuckDoor/);
+  const other = workerLikeScope();
+  Object.defineProperty(Object.getPrototypeOf(other.navigatorObject), "stuck", { get: door(), configurable: false });
+  assert.throws(() => closeRealm(other.scope), /js\.navigator\.stuck/);
 });
 
-test("the revocation list covers every network and code-loading primitive", () => {
-  for (const name of ["fetch", "XMLHttpRequest", "WebSocket", "EventSource", "WebTransport", "importScripts",
-    "Worker", "SharedWorker", "caches", "indexedDB", "RTCPeerConnection", "BroadcastChannel", "fetchLater",
-    "FontFace", "fonts", "Notification"]) {
-    assert.ok(REVOKED_GLOBALS.includes(name), name);
+test("the allowlists hold no door to the network, the origin's state or other contexts", () => {
+  const doors = ["fetch", "XMLHttpRequest", "WebSocket", "WebSocketStream", "EventSource", "WebTransport", "importScripts",
+    "Worker", "SharedWorker", "caches", "indexedDB", "RTCPeerConnection", "RTCDataChannel", "BroadcastChannel", "fetchLater",
+    "FontFace", "fonts", "Notification", "webkitRequestFileSystem", "cookieStore", "localStorage", "sessionStorage",
+    "Request", "Response", "Blob", "MessageChannel", "location", "onmessage", "close", "scheduler"];
+  for (const name of doors) assert.equal(Object.hasOwn(GLOBAL_ALLOWLIST, name), false, name);
+  for (const name of ["storage", "storageBuckets", "locks", "serviceWorker", "permissions", "usb", "hid", "serial", "gpu", "connection"]) {
+    assert.equal(Object.hasOwn(NAVIGATOR_ALLOWLIST, name), false, `navigator.${name}`);
   }
-  assert.ok(Object.isFrozen(REVOKED_GLOBALS));
-});
-
-test("navigator.serviceWorker goes from the navigator and its prototype", () => {
-  // Where a browser keeps it: an accessor on WorkerNavigator.prototype.
-  const proto = Object.defineProperty({}, "serviceWorker", { get() { return { register() {} }; }, configurable: true });
-  const navigator = Object.create(proto);
-  assert.deepEqual(revokeNavigator(navigator), ["navigator.serviceWorker"]);
-  assert.equal("serviceWorker" in navigator, false);
-  assert.deepEqual(revokeNavigator(navigator), [], "nothing left to close the second time");
-  assert.ok(REVOKED_NAVIGATOR.includes("serviceWorker"));
-  const stuck = Object.create(Object.defineProperty({}, "serviceWorker", { value: {}, configurable: false }));
-  assert.throws(() => revokeNavigator(stuck), /serviceWorker/, "one that cannot be removed stops the start");
+  for (const [name, reason] of [...Object.entries(GLOBAL_ALLOWLIST), ...Object.entries(NAVIGATOR_ALLOWLIST)]) {
+    assert.ok(typeof reason === "string" && reason.length > 10, `${name} has a reason`);
+  }
+  assert.ok(Object.isFrozen(GLOBAL_ALLOWLIST) && Object.isFrozen(NAVIGATOR_ALLOWLIST));
 });
