@@ -165,10 +165,12 @@ def untyped_embedding_samples(text: str) -> list[str]:
 
 
 def compile_samples(samples: list[str], work: Path) -> subprocess.CompletedProcess[str]:
-    """Compile each sample as an ES module importing js_bridge as the bundle or the package."""
+    """Compile each sample as an ES module that imports js_bridge from a bundle or as the package."""
     work.mkdir(parents=True, exist_ok=True)
     (work / "package.json").write_text('{"type": "module"}\n', encoding="utf-8")
-    (work / "js_bridge").symlink_to(ROOT / "js_bridge", target_is_directory=True)
+    for folder in (work, work / "bundle"):  # ./js_bridge/ or ./bundle/js_bridge/, as a page has it
+        folder.mkdir(exist_ok=True)
+        (folder / "js_bridge").symlink_to(ROOT / "js_bridge", target_is_directory=True)
     (work / "node_modules" / "@browser-rt").mkdir(parents=True)
     (work / "node_modules" / "@browser-rt" / "js-bridge").symlink_to(
         ROOT / "js_bridge", target_is_directory=True
