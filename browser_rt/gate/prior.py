@@ -112,8 +112,8 @@ def record_run(
     """Run `command` (a suite that writes `report`), then stamp the report; return its exit code.
 
     The old report and stamp are removed first, so a suite that writes nothing leaves nothing
-    for the gate to take. The state of the tree is read before the run, so a tree that changes
-    while the suite runs gives a stamp that no longer matches, never a false match.
+    for the gate to take. The tree and the bundle are read before and after the run; if they
+    differ (a commit, an edit, a rebuild while the suite ran), no stamp is written at all.
     """
     _check_format(report_format, runtimes)
     if not command:
@@ -169,6 +169,8 @@ def _check_format(report_format: str, runtimes: Sequence[str]) -> None:
         raise ValueError(f"report format {report_format!r} is not one of {', '.join(FORMATS)}")
     if not runtimes:
         raise ValueError("name the runtimes the report covers")
+    if report_format == PYTEST_JUNIT and len(runtimes) != 1:
+        raise ValueError("a pytest-junit report is one pytest run: name exactly one runtime")
     for runtime in runtimes:
         if runtime not in allowed:
             raise ValueError(
