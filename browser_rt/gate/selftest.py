@@ -477,7 +477,8 @@ def _prior_report_trials(lab: Lab) -> None:
                 Trial("a git repository for the sample", "scenarios", False, "", note=done.stderr)
             )
             return
-    tools = lab.tools(root=project, bundle=bundle)
+    # The sample needs no pytest plugin; without autoloading each run starts several times faster.
+    tools = lab.tools(root=project, bundle=bundle, extra_env={"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"})
     test = "tests/test_sabotage.py::test_fails"
 
     def with_report(
