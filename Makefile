@@ -11,6 +11,11 @@ STAMPS      := build/stamps
 PYTEST_RT   := $(VENV)/bin/pytest -p no:cacheprovider -p no:unraisableexception
 CHROME_ENV  := SE_OFFLINE=true
 DEMO_PORT   ?= 8000
+# Each suite the gate draws on stamps its report (commit, changes, bundle: browser-rt gate-record);
+# `make gate` takes the tests those reports passed and runs only the rest (docs/security-gate.md).
+REPORTS     := artifacts/test-reports
+E2E_RUNTIMES := e2e,e2e-firefox,e2e-webkit
+record       = $(VENV)/bin/browser-rt gate-record --bundle $(BUNDLE) --report $(REPORTS)/$(1) --format $(2) --runtimes $(3) --
 
 # A host Python >= 3.12 (pyodide-lock needs it): pyenv's choice from .python-version first.
 HOST_PYTHON := $(shell for p in "$$(pyenv which python 2>/dev/null)" python3.13 python3.12 python3; do \
@@ -83,15 +88,15 @@ test: setup
 
 test-host: $(STAMPS)/venv
 	@echo "== host CPython =="
-	@$(PYTEST_RT) tests -q --ignore=tests/browser
+	@$(call record,host.xml,pytest-junit,host) $(PYTEST_RT) tests -q --ignore=tests/browser --junitxml=$(REPORTS)/host.xml
 
 test-node: bundle
 	@echo "== Pyodide in Node =="
-	@$(PYTEST_RT) tests -q --ignore=tests/browser --run-in-pyodide --rt node --dist-dir $(DIST_DIR)
+	@$(call record,node.xml,pytest-junit,node) $(PYTEST_RT) tests -q --ignore=tests/browser --run-in-pyodide --rt node --dist-dir $(DIST_DIR) --junitxml=$(REPORTS)/node.xml
 
 test-chrome: bundle $(STAMPS)/apt
 	@echo "== Pyodide in headless Chromium =="
-	@$(CHROME_ENV) $(PYTEST_RT) tests -q --ignore=tests/browser --run-in-pyodide --rt chrome --dist-dir $(DIST_DIR)
+	@$(CHROME_ENV) $(call record,chrome.xml,pytest-junit,chrome) $(PYTEST_RT) tests -q --ignore=tests/browser --run-in-pyodide --rt chrome --dist-dir $(DIST_DIR) --junitxml=$(REPORTS)/chrome.xml
 
 test-browser: bundle $(STAMPS)/apt
 	@echo "== pytest-pyodide runtime tests (Node and Chromium) =="
@@ -105,7 +110,7 @@ test-js: bundle
 
 test-e2e: bundle bundle-production $(STAMPS)/apt
 	@echo "== Playwright: every spec in Chromium, the security checks in Firefox ESR and WebKitGTK too =="
-	@xvfb-run -a npx --no-install playwright test
+	@$(call record,e2e.json,playwright-json,$(E2E_RUNTIMES)) env PLAYWRIGHT_JSON_OUTPUT_NAME=$(REPORTS)/e2e.json xvfb-run -a npx --no-install playwright test --reporter=list,json
 
 lint: $(STAMPS)/venv
 	@$(VENV)/bin/ruff check browser_rt tests
@@ -133,7 +138,7 @@ bench-smoke: bundle $(STAMPS)/apt
 .PHONY: gate gate-self-test fuzz
 
 gate: bundle $(STAMPS)/apt
-	@$(VENV)/bin/browser-rt gate --policy security/policy.json --bundle $(BUNDLE) --out artifacts
+	@$(VENV)/bin/browser-rt gate --policy security/policy.json --bundle $(BUNDLE) --out artifacts --reports $(REPORTS)
 
 gate-self-test: bundle $(STAMPS)/apt
 	@$(VENV)/bin/browser-rt gate --self-test --policy security/policy.json --bundle $(BUNDLE) --out artifacts

@@ -4,7 +4,7 @@ Pyodide's versions call JS `fetch` and `XMLHttpRequest`, which worker mode remov
 mode leaves ungoverned. These keep their signatures and their results' shapes and send one
 `cx.fetch` instead: the same decision, events, budgets and bridge. What cannot be kept (there
 is no JS `Response` behind a governed response, and the bridge sets every fetch option) is
-listed in the README, section "Existing HTTP code".
+listed in docs/http.md.
 
 A denial raises `FetchDenied` (a `PermissionError`, so the `OSError` pyfetch callers catch)
 naming the policy's reason; other failures raise pyfetch's `AbortError` (pyxhr's

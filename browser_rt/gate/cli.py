@@ -29,6 +29,14 @@ def add_gate_command(commands: argparse._SubParsersAction[argparse.ArgumentParse
         help="runtimes to run tests in (default all)",
     )
     gate.add_argument("--project-root", type=Path, default=Path.cwd(), help="repository root (default: here)")
+    gate.add_argument(
+        "--reports",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="take passed tests from the stamped reports in DIR (browser-rt gate-record) when their "
+        "commit, changes and bundle match; run the rest",
+    )
     action = gate.add_mutually_exclusive_group()
     action.add_argument("--self-test", action="store_true", help="break each check on purpose; all must fail")
     action.add_argument(
@@ -37,6 +45,24 @@ def add_gate_command(commands: argparse._SubParsersAction[argparse.ArgumentParse
         help="refresh the integrity manifest from the bundle (after review)",
     )
     gate.set_defaults(handler=_gate)
+
+    record = commands.add_parser(
+        "gate-record",
+        help="run a test suite and stamp its report so `gate --reports` may take it",
+        description="Run COMMAND, which writes REPORT; then stamp REPORT with the commit, the "
+        "uncommitted changes' digest and the bundle's digest. Exits with COMMAND's exit code.",
+    )
+    record.add_argument("--report", type=Path, required=True, help="the report file COMMAND writes")
+    record.add_argument("--format", required=True, choices=["pytest-junit", "playwright-json"], dest="fmt")
+    record.add_argument(
+        "--runtimes", type=_names, required=True, metavar="host|node,...", help="what it ran in"
+    )
+    record.add_argument("--bundle", type=Path, default=Path("build/bundle"), help="the bundle the suite used")
+    record.add_argument(
+        "--project-root", type=Path, default=Path.cwd(), help="repository root (default: here)"
+    )
+    record.add_argument("command", nargs=argparse.REMAINDER, help="-- then the suite's command")
+    record.set_defaults(handler=_gate_record)
 
 
 def _names(text: str) -> tuple[str, ...]:
@@ -63,6 +89,7 @@ def _gate(args: argparse.Namespace) -> int:
         out=_under(root, args.out),
         only=args.only,
         runtimes=args.runtimes or RUNTIMES,
+        reports=None if args.reports is None else _under(root, args.reports),
     )
     if args.self_test:
         return run_self_test(options)
@@ -84,6 +111,20 @@ def _gate(args: argparse.Namespace) -> int:
         print(f"wrote {root / config.manifest}; review the diff before committing it")
         return 0
     return run_gate(options)
+
+
+def _gate_record(args: argparse.Namespace) -> int:
+    from browser_rt.gate.prior import record_run
+
+    root: Path = args.project_root.resolve()
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    try:
+        return record_run(
+            _under(root, args.report), args.fmt, args.runtimes, command, root, _under(root, args.bundle)
+        )
+    except ValueError as exc:
+        print(f"browser-rt gate-record: {exc}", file=sys.stderr)
+        return 2
 
 
 def _under(root: Path, path: Path) -> Path:

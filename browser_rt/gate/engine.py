@@ -18,6 +18,7 @@ from browser_rt.gate.config import CHECK_IDS, GateConfig, GateConfigError, load_
 from browser_rt.gate.deps import check_dependencies
 from browser_rt.gate.fuzz import check_fuzz
 from browser_rt.gate.integrity import check_integrity
+from browser_rt.gate.prior import load_prior_reports, tree_state
 from browser_rt.gate.redaction import check_redaction
 from browser_rt.gate.report import (
     EVENTS_NAME,
@@ -52,6 +53,8 @@ class GateOptions:
     npx: str = "npx"
     python_env: dict[str, str] = field(default_factory=dict)
     quiet: bool = False
+    reports: Path | None = None
+    """A folder of stamped reports of earlier runs (browser_rt.gate.prior); None runs every test."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,7 @@ def run_gate(options: GateOptions, echo: Callable[[str], None] = print) -> int:
         "bundle": str(options.bundle),
         "only": list(options.only),
         "runtimes": list(options.runtimes),
+        "reports": None if options.reports is None else str(options.reports),
         **_provenance(options),
     }
     events.emit("gate.start", **header)
@@ -146,7 +150,10 @@ def _run_check(
     bridge = options.bundle / "js_bridge"
     if result.id == "scenarios":
         chosen = [s for s in config.scenarios if selection.scenarios is None or s.id in selection.scenarios]
-        check_scenarios(result, chosen, options.runtimes, tools, events)
+        prior = None
+        if options.reports is not None:
+            prior = load_prior_reports(options.reports, tree_state(options.root, options.bundle))
+        check_scenarios(result, chosen, options.runtimes, tools, events, prior)
     elif result.id == "protocol_bounds":
         js = measure_js(bridge / "policy.mjs", options.node) if (bridge / "policy.mjs").is_file() else None
         check_bounds(result, config.bounds, measure_python(), js)

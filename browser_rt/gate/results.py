@@ -77,8 +77,11 @@ def _parse_xml(path: Path) -> ET.Element:
         raise ResultsError(f"{path}: unreadable result file ({exc})") from None
 
 
-def read_playwright_json(path: Path) -> list[Case]:
-    """Cases from Playwright's JSON reporter; the classname is the spec file (relative to testDir)."""
+def read_playwright_json(path: Path, project: str | None = None) -> list[Case]:
+    """Cases from Playwright's JSON reporter; the classname is the spec file (relative to testDir).
+
+    `project` keeps only the tests of that project (engine), for a report of a run over several.
+    """
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -90,6 +93,8 @@ def read_playwright_json(path: Path) -> list[Case]:
     def walk(suite: dict[str, Any], titles: tuple[str, ...], file: str) -> None:
         for spec in suite.get("specs", []):
             for test in spec.get("tests", []):
+                if project is not None and test.get("projectName") != project:
+                    continue
                 cases.append(
                     Case(spec.get("file", file), (*titles, spec.get("title", "")), *_playwright_state(test))
                 )

@@ -13,6 +13,7 @@ import copy
 import json
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -28,6 +29,7 @@ from browser_rt.gate.deps import check_dependencies
 from browser_rt.gate.engine import GateOptions, run_gate
 from browser_rt.gate.fuzz import check_fuzz
 from browser_rt.gate.integrity import check_integrity, check_provenance, current_manifest
+from browser_rt.gate.prior import PYTEST_JUNIT, load_prior_reports, stamp_path, tree_state, write_stamp
 from browser_rt.gate.redaction import check_redaction
 from browser_rt.gate.report import REPORT_NAME, CheckResult, EventLog
 from browser_rt.gate.runners import Toolchain
@@ -137,6 +139,7 @@ def run_self_test(options: GateOptions, echo: Callable[[str], None] = print) -> 
         for group in (
             _config_trials,
             _scenario_trials,
+            _prior_report_trials,
             _bounds_trials,
             _dependency_trials,
             _integrity_trials,
@@ -444,6 +447,135 @@ def _pyodide_truth_trials(lab: Lab) -> None:
     lab.trial("a failing test inside Pyodide in Node", "scenarios", "test_failed", state_of(tests[1]))
     lab.trial(
         "a skipping test inside Pyodide in Node", "scenarios", "test_failed|test_skipped", state_of(tests[2])
+    )
+
+
+# -- reports of earlier runs ----------------------------------------------------------------------
+
+_FORGED_JUNIT = """<?xml version="1.0" encoding="utf-8"?>
+<testsuites><testsuite name="pytest" tests="2">
+<testcase classname="tests.test_sabotage" name="test_passes"/>
+<testcase classname="tests.test_sabotage" name="test_fails"/>
+</testsuite></testsuites>
+"""
+"""A report claiming that test_fails passed: it fails whenever it really runs."""
+
+
+def _prior_report_trials(lab: Lab) -> None:
+    """reports of earlier runs: a stale, foreign, edited or unstamped report is refused"""
+    project = lab.work / "prior-project"
+    (project / "tests").mkdir(parents=True)
+    (project / "tests" / "test_sabotage.py").write_text(_PYTEST_PROJECT, encoding="utf-8")
+    bundle = lab.work / "prior-bundle"
+    bundle.mkdir()
+    (bundle / "runtime.mjs").write_text("export {};\n", encoding="utf-8")
+    git = ["git", "-c", "user.name=gate", "-c", "user.email=gate@invalid", "-c", "commit.gpgsign=false"]
+    for step in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "sample"]):
+        done = subprocess.run([*git, *step], cwd=project, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            lab.trials.append(
+                Trial("a git repository for the sample", "scenarios", False, "", note=done.stderr)
+            )
+            return
+    # The sample needs no pytest plugin; without autoloading each run starts several times faster.
+    tools = lab.tools(root=project, bundle=bundle, extra_env={"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"})
+    test = "tests/test_sabotage.py::test_fails"
+
+    def with_report(
+        name: str, change: Callable[[Path, dict[str, Any]], None], *, runtimes: tuple[str, ...] = ("host",)
+    ) -> Callable[[CheckResult], None]:
+        def run(result: CheckResult) -> None:
+            folder = lab.work / f"reports-{name}"
+            folder.mkdir()
+            report = folder / "host.xml"
+            report.write_text(_FORGED_JUNIT, encoding="utf-8")
+            write_stamp(
+                report, PYTEST_JUNIT, runtimes, tree_state(project, bundle), exit_code=0, duration_s=1
+            )
+            stamp = json.loads(stamp_path(report).read_text(encoding="utf-8"))
+            change(report, stamp)
+            if stamp_path(report).is_file():
+                stamp_path(report).write_text(json.dumps(stamp), encoding="utf-8")
+            prior = load_prior_reports(folder, tree_state(project, bundle))
+            check_scenarios(
+                result, [_scenario_with([(test, ("host",))])], ("host",), tools, lab.events, prior
+            )
+            row = result.details["scenarios"][0]["tests"][0]
+            if row["source"] == "run" and row["state"] == "failed":
+                for refusal in prior.refused:  # refused, and the test ran again: say why
+                    result.fail(refusal.code, refusal.message, refusal.report)
+            elif row["source"] != "run":
+                result.findings.clear()  # the forged pass was taken: nothing detected
+
+        return run
+
+    def unchanged(report: Path, stamp: dict[str, Any]) -> None:
+        pass
+
+    def other_commit(report: Path, stamp: dict[str, Any]) -> None:
+        stamp["commit"] = "0" * 40
+
+    def other_bundle(report: Path, stamp: dict[str, Any]) -> None:
+        stamp["bundle_sha256"] = "f" * 64
+
+    def uncommitted(report: Path, stamp: dict[str, Any]) -> None:
+        sample = project / "tests" / "test_sabotage.py"
+        sample.write_text(
+            sample.read_text(encoding="utf-8") + "\n# changed after the run\n", encoding="utf-8"
+        )
+
+    def restore(result: CheckResult, trial: Callable[[CheckResult], None]) -> None:
+        try:
+            trial(result)
+        finally:
+            subprocess.run(["git", "checkout", "-q", "--", "."], cwd=project, check=False)
+
+    def edited(report: Path, stamp: dict[str, Any]) -> None:
+        report.write_text(_FORGED_JUNIT.replace('tests="2"', 'tests="2" '), encoding="utf-8")
+
+    def unstamped(report: Path, stamp: dict[str, Any]) -> None:
+        stamp_path(report).unlink()
+
+    def claims_pass(result: CheckResult) -> None:
+        with_report("control", unchanged)(result)
+        row = result.details["scenarios"][0]["tests"][0]
+        if row["source"] != "host.xml":
+            result.fail("report_not_taken", f"the matching report was not taken ({row})", test)
+
+    lab.trial(
+        "a report stamped for this tree is taken (test_fails, which it shows passed, does not run)",
+        "scenarios",
+        "",
+        claims_pass,
+        control=True,
+    )
+    lab.trial(
+        "the report of another commit",
+        "scenarios",
+        "report_stale_commit",
+        with_report("commit", other_commit),
+    )
+    lab.trial(
+        "the report of another bundle",
+        "scenarios",
+        "report_stale_bundle",
+        with_report("bundle", other_bundle),
+    )
+    lab.trial(
+        "a report from before an uncommitted change",
+        "scenarios",
+        "report_stale_changes",
+        lambda r: restore(r, with_report("changes", uncommitted)),
+    )
+    lab.trial("a report edited after its stamp", "scenarios", "report_edited", with_report("edited", edited))
+    lab.trial(
+        "a report without a stamp", "scenarios", "report_unstamped", with_report("unstamped", unstamped)
+    )
+    lab.trial(
+        "a report of the node runtime offered for host",
+        "scenarios",
+        "test_failed",
+        with_report("runtime", unchanged, runtimes=("node",)),
     )
 
 

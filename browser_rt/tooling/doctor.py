@@ -21,7 +21,7 @@ from browser_rt.tooling.bundle import PYODIDE_CORE_FILES
 from browser_rt.tooling.package_data import PYODIDE_NPM_VERSION, PackageDataError, data_files, is_checkout
 
 MIN_PYTHON = (3, 12)
-"""pyodide-lock and the host tooling need it (see TOOLCHAIN notes in the README)."""
+"""pyodide-lock and the host tooling need it (see docs/development.md)."""
 MIN_NODE = 20
 APT_FIX = "apt-get install chromium chromium-driver firefox-esr webkit2gtk-driver xvfb xauth (make setup)"
 
