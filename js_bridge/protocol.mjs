@@ -19,6 +19,8 @@ export const WorkerMessage = Object.freeze({
   RUN_RESULT: "run-result",
   OUTPUT: "output",
   FS_RESULT: "fs-result",
+  TOOL: "tool",
+  TOOL_ABORT: "tool-abort",
 });
 
 /** What the page posts to the worker. */
@@ -30,6 +32,7 @@ export const PageMessage = Object.freeze({
   CALL: "call",
   CANCEL_RUN: "cancel-run",
   FS: "fs",
+  TOOL_RESULT: "tool-result",
 });
 
 /** Bounds on what the worker may post; anything larger is dropped, not truncated. */
@@ -52,6 +55,8 @@ export const MESSAGE_LIMITS = Object.freeze({
   /** Names in a listdir answer; bytes in a readFile answer. */
   listdirEntries: 10_000,
   fileBytes: 64 << 20,
+  /** Characters of a tool call's JSON arguments (the tool's own, smaller bound is checked after). */
+  toolArgsChars: 16 << 20,
 });
 
 /**
@@ -65,7 +70,9 @@ export const MESSAGE_LIMITS = Object.freeze({
  *   | {type: "run-result", id: number, ok: false, error: {type: string, message: string, traceback: string[]}}
  *   | {type: "output", stream: "stdout" | "stderr", lines: string[]}
  *   | {type: "fs-result", id: number, ok: true, value: Uint8Array | string[] | null}
- *   | {type: "fs-result", id: number, ok: false, message: string}} WorkerMessageValue
+ *   | {type: "fs-result", id: number, ok: false, message: string}
+ *   | {type: "tool", id: number, call: import("./index").ToolRequest}
+ *   | {type: "tool-abort", id: number, callId: number}} WorkerMessageValue
  */
 
 /**
@@ -137,6 +144,16 @@ export function readWorkerMessage(data) {
       if (names === null) return { dropped: "bad_fs_result" };
       return { message: { type: WorkerMessage.FS_RESULT, id: data.id, ok: true, value: names } };
     }
+    case WorkerMessage.TOOL: {
+      const call = data.call;
+      if (!isId(data.id) || !isRecord(call) || !isId(call.call_id) || !isShortText(call.tool) || !isText(call.args, MESSAGE_LIMITS.toolArgsChars)) {
+        return { dropped: "bad_tool" };
+      }
+      return { message: { type: WorkerMessage.TOOL, id: data.id, call: { call_id: call.call_id, tool: call.tool, args: call.args } } };
+    }
+    case WorkerMessage.TOOL_ABORT:
+      if (!isId(data.id) || !isId(data.callId)) return { dropped: "bad_tool_abort" };
+      return { message: { type: WorkerMessage.TOOL_ABORT, id: data.id, callId: data.callId } };
     default:
       return { dropped: "unknown_type" };
   }

@@ -44,14 +44,19 @@ export async function bootPython(indexURL, onProgress, { packages = [], write, f
  * @param {(event: Record<string, unknown>) => void} options.hostEvent
  * @param {{mode?: string, allowUnredacted?: boolean, ci?: boolean}} options.diagnostics
  * @param {"page" | "worker"} options.isolation
+ * @param {{grantJSON: string, bridge: {call: Function, abort: Function}}} [options.tools]
+ *   the page's tool grant (tool_grant.mjs) and the road to its tool bridge
  * @returns {any} a PyProxy of browser_rt.host.embed.EmbeddedRuntime
  */
-export function makeEmbedded(pyodide, { policy, bridge, hostEvent, diagnostics, isolation }) {
+export function makeEmbedded(pyodide, { policy, bridge, hostEvent, diagnostics, isolation, tools }) {
   const embed = pyodide.pyimport("browser_rt.host.embed");
   const bridgeModule = pyodide.pyimport("browser_rt.host.pyodide_bridge");
   const fetchHost = bridgeModule.PyodideFetchHost(bridge);
+  const toolHost = tools ? bridgeModule.PyodideToolHost(tools.bridge) : null;
   try {
     return embed.EmbeddedRuntime.callKwargs(JSON.stringify(policy), {
+      tools_json: tools?.grantJSON ?? null,
+      tool_host: toolHost,
       fetch_host: fetchHost,
       host_event: hostEvent,
       diagnostics_mode: diagnostics.mode ?? "metadata_only",
@@ -61,6 +66,7 @@ export function makeEmbedded(pyodide, { policy, bridge, hostEvent, diagnostics, 
     });
   } finally {
     fetchHost.destroy();
+    toolHost?.destroy();
     bridgeModule.destroy();
     embed.destroy();
   }

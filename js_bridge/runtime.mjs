@@ -13,6 +13,8 @@ import { createOutputSink } from "./output.mjs";
 import { FetchAuthority } from "./policy.mjs";
 import { bootPython, describeFailure, fileOps, fsCall, makeEmbedded, resolveIndexURL, toPlainResult } from "./python_setup.mjs";
 import { checkCall, checkFiles, checkPackages, checkRunOptions, fileBytes, resolveFsPath } from "./run_options.mjs";
+import { createToolBridge } from "./tool_bridge.mjs";
+import { checkTools, toolGrantJSON } from "./tool_grant.mjs";
 import { startInWorker } from "./worker_host.mjs";
 
 /** Default location of the Pyodide core: the bundle puts it beside js_bridge/. */
@@ -20,6 +22,7 @@ const DEFAULT_INDEX_URL = new URL("../pyodide/", import.meta.url).href;
 const ISOLATION_MODES = Object.freeze(["worker", "page"]);
 const OPTION_KEYS = Object.freeze([
   "indexURL", "fetchAuthority", "diagnostics", "isolation", "onProgress", "workerURL", "stdout", "stderr", "packages", "files",
+  "tools", "memoryLimitMB",
 ]);
 
 /**
@@ -57,8 +60,10 @@ export async function createRuntime(options = {}) {
     stderr: options.stderr,
     onDropped: (summary) => events.deliverPageEvent({ type: "output.dropped", severity: "warn", ...summary }),
   });
+  const toolGrant = checkTools(options.tools);
+  const tools = { grantJSON: toolGrantJSON(toolGrant), bridge: createToolBridge({ grant: toolGrant, onRecord: events.deliverRecord }) };
   const indexURL = resolveIndexURL(options.indexURL ?? DEFAULT_INDEX_URL);
-  const settings = { indexURL, policy, diagnostics, onProgress, authority, bridge, events, output, packages, files };
+  const settings = { indexURL, policy, diagnostics, onProgress, authority, bridge, events, output, packages, files, tools };
   return isolation === "page" ? startInPage(settings) : startInWorker({ ...settings, workerURL: options.workerURL });
 }
 
@@ -74,6 +79,7 @@ export async function createRuntime(options = {}) {
  * @property {ReturnType<typeof createOutputSink>} output
  * @property {string[]} packages
  * @property {[string, Uint8Array][]} files
+ * @property {{grantJSON: string, bridge: import("./index").ToolBridge}} tools the page's tool grant and bridge
  */
 
 /**
@@ -84,7 +90,7 @@ export async function createRuntime(options = {}) {
  * @param {Settings} settings
  * @returns {Promise<import("./index").BrowserRuntime>}
  */
-async function startInPage({ indexURL, policy, diagnostics, onProgress, authority, bridge, events, output, packages, files }) {
+async function startInPage({ indexURL, policy, diagnostics, onProgress, authority, bridge, events, output, packages, files, tools }) {
   const pyodide = await bootPython(indexURL, onProgress, { packages, files, write: (stream, line) => output.deliver(stream, [line]) });
   const embedded = makeEmbedded(pyodide, {
     policy,
@@ -92,6 +98,7 @@ async function startInPage({ indexURL, policy, diagnostics, onProgress, authorit
     hostEvent: events.deliverPythonEvent,
     diagnostics: diagnosticsForPython(diagnostics),
     isolation: "page",
+    tools: { grantJSON: tools.grantJSON, bridge: { call: tools.bridge.call, abort: tools.bridge.abort } },
   });
   const embedModule = pyodide.pyimport("browser_rt.host.embed");
   const paths = embedModule.ambient_paths();
@@ -180,6 +187,7 @@ async function startInPage({ indexURL, policy, diagnostics, onProgress, authorit
       if (closed) return;
       closed = true;
       for (const run of running.values()) run.stop("interrupt");
+      tools.bridge.abortAll();
       // Page mode shares the page's Python with whatever else runs there: put pyfetch, urllib3
       // and httpx back as they were (browser_rt.compat).
       embedded.compat.uninstall();

@@ -66,6 +66,18 @@ const bridgeForPython = Object.freeze({
   },
 });
 
+/** Tool calls go to the page's tool bridge, which checks each one again (tool_bridge.mjs). */
+const toolsForPython = Object.freeze({
+  /** @param {any} call */
+  call(call) {
+    return request({ type: WorkerMessage.TOOL, call: { call_id: Number(call.call_id), tool: String(call.tool), args: String(call.args) } });
+  },
+  /** @param {number} callId */
+  abort(callId) {
+    return request({ type: WorkerMessage.TOOL_ABORT, callId });
+  },
+});
+
 /** Whether this worker may block on a shared buffer: only in a cross-origin isolated page. */
 function canBlock() {
   return typeof SharedArrayBuffer === "function" && Boolean(self.crossOriginIsolated) && typeof Atomics?.wait === "function";
@@ -99,6 +111,7 @@ async function init(data) {
     hostEvent: (event) => send({ type: WorkerMessage.EVENT, event: toPlainResult(event) }),
     diagnostics: data.diagnostics,
     isolation: "worker",
+    tools: { grantJSON: String(data.toolsJSON), bridge: toolsForPython },
   });
   send({ type: WorkerMessage.READY, revoked, scrubbed, closed });
 }
@@ -156,9 +169,9 @@ self.onmessage = (/** @type {MessageEvent} */ { data }) => {
     embedded.cancel_run(data.id);
   } else if (data.type === PageMessage.FS && fs) {
     fileOperation(data);
-  } else if ((data.type === PageMessage.FETCH_RESULT || data.type === PageMessage.ABORT_DONE) && replies.has(data.id)) {
+  } else if ((data.type === PageMessage.FETCH_RESULT || data.type === PageMessage.TOOL_RESULT || data.type === PageMessage.ABORT_DONE) && replies.has(data.id)) {
     const resolve = replies.get(data.id);
     replies.delete(data.id);
-    resolve?.(data.type === PageMessage.FETCH_RESULT ? data.result : true);
+    resolve?.(data.type === PageMessage.ABORT_DONE ? true : data.result);
   }
 };

@@ -28,7 +28,10 @@ const SIGINT = 2;
 
 /** Message types the protocol allows before and after the worker is ready. */
 const BEFORE_READY = new Set([WorkerMessage.PROGRESS, WorkerMessage.READY, WorkerMessage.INIT_ERROR, WorkerMessage.EVENT, WorkerMessage.OUTPUT]);
-const AFTER_READY = new Set([WorkerMessage.EVENT, WorkerMessage.OUTPUT, WorkerMessage.FETCH, WorkerMessage.ABORT, WorkerMessage.RUN_RESULT, WorkerMessage.FS_RESULT]);
+const AFTER_READY = new Set([
+  WorkerMessage.EVENT, WorkerMessage.OUTPUT, WorkerMessage.FETCH, WorkerMessage.ABORT, WorkerMessage.RUN_RESULT, WorkerMessage.FS_RESULT,
+  WorkerMessage.TOOL, WorkerMessage.TOOL_ABORT,
+]);
 
 /**
  * @param {import("./runtime.mjs").Settings & {workerURL?: string | URL}} settings
@@ -90,6 +93,7 @@ export async function startInWorker(settings) {
   async function restart(old, reason) {
     if (restarting || old !== session) return;
     old.terminate(new RunInterruptedError(reason, "restart"));
+    settings.tools.bridge.abortAll(); // the calls of the stopped worker have no one to answer
     restarting = startSession(settings, scriptURL, shape, drop);
     try {
       session = await restarting;
@@ -170,6 +174,7 @@ export async function startInWorker(settings) {
       if (closed) return;
       closed = true;
       (await (restarting ?? Promise.resolve(session))).terminate(new Error("runtime is closed"));
+      settings.tools.bridge.abortAll();
     },
   });
 }
@@ -194,7 +199,7 @@ export async function startInWorker(settings) {
  * @param {(reason: string) => void} drop
  * @returns {Promise<Session>}
  */
-async function startSession({ indexURL, policy, diagnostics, onProgress, bridge, events, output, packages, files }, scriptURL, shape, drop) {
+async function startSession({ indexURL, policy, diagnostics, onProgress, bridge, events, output, packages, files, tools }, scriptURL, shape, drop) {
   const worker = shape === "meta"
     ? new Worker(blobWorkerURL(scriptURL), { type: "module", name: "browser_rt" })
     : new Worker(scriptURL, { type: "module", name: "browser_rt" });
@@ -276,6 +281,15 @@ async function startSession({ indexURL, policy, diagnostics, onProgress, bridge,
         await bridge.abort(message.requestId);
         if (!terminated) worker.postMessage({ type: PageMessage.ABORT_DONE, id: message.id });
         break;
+      case WorkerMessage.TOOL: {
+        const result = await tools.bridge.call(message.call);
+        if (!terminated) worker.postMessage({ type: PageMessage.TOOL_RESULT, id: message.id, result });
+        break;
+      }
+      case WorkerMessage.TOOL_ABORT:
+        await tools.bridge.abort(message.callId);
+        if (!terminated) worker.postMessage({ type: PageMessage.ABORT_DONE, id: message.id });
+        break;
       case WorkerMessage.RUN_RESULT: {
         const failure = runFailure(message);
         settle(message.id, failure ? { ok: false, error: failure } : { ok: true, value: message.ok ? message.value : undefined });
@@ -295,7 +309,7 @@ async function startSession({ indexURL, policy, diagnostics, onProgress, bridge,
   };
   worker.postMessage({
     type: PageMessage.INIT, indexURL: indexURL.href, policy, diagnostics: diagnosticsForPython(diagnostics),
-    packages, files, interruptBuffer,
+    packages, files, interruptBuffer, toolsJSON: tools.grantJSON,
   });
   /** @type {any} */
   let readyMessage;
