@@ -7,6 +7,7 @@ and checks it again; see docs/tools.md.
 
 from browser_rt.tools.client import authorized_tool_call
 from browser_rt.tools.errors import (
+    TOOL_ERROR_TYPES,
     ToolAborted,
     ToolBridgeError,
     ToolDenied,
@@ -21,6 +22,7 @@ from browser_rt.tools.grant import ToolGrant, ToolLimits
 from browser_rt.tools.host import NoToolHost, ToolCall, ToolHost
 
 __all__ = [
+    "TOOL_ERROR_TYPES",
     "NoToolHost",
     "ToolAborted",
     "ToolBridgeError",
