@@ -4,24 +4,25 @@
  * bundle, load browser_rt from the bundle's own lock, and build the Python EmbeddedRuntime.
  */
 
+import { withMemoryLimit } from "./memory_limit.mjs";
 import { FS_ROOT } from "./run_options.mjs";
 
 /**
  * @param {URL} indexURL the bundle's pyodide/ folder
  * @param {(stage: string, fraction: number) => void} onProgress
- * @param {{packages?: string[], write?: (stream: string, line: string) => void, files?: [string, Uint8Array][]}} [extras]
- *   the app's packages (names in the bundle's lock), where Python's output goes, and files to
- *   write into FS_ROOT before any user code runs
+ * @param {{packages?: string[], write?: (stream: string, line: string) => void, files?: [string, Uint8Array][], memoryLimitBytes?: number | null}} [extras]
+ *   the app's packages (names in the bundle's lock), where Python's output goes, files to
+ *   write into FS_ROOT before any user code runs, and the cap on Wasm memory (memory_limit.mjs)
  * @returns {Promise<any>} the Pyodide API object
  */
-export async function bootPython(indexURL, onProgress, { packages = [], write, files = [] } = {}) {
+export async function bootPython(indexURL, onProgress, { packages = [], write, files = [], memoryLimitBytes = null } = {}) {
   onProgress("loading-pyodide", 0.05);
   const { loadPyodide } = await import(new URL("pyodide.mjs", indexURL).href);
   if (packages.length > 0) await checkPackagesInLock(indexURL, packages);
   // Passing the packages to loadPyodide lets Pyodide fetch the wheels while it is still booting.
-  const pyodide = await loadPyodide({
+  const pyodide = await withMemoryLimit(memoryLimitBytes, () => loadPyodide({
     indexURL: pyodideIndexArgument(indexURL), fullStdLib: false, packages: ["browser_rt", ...packages],
-  });
+  }));
   if (write) {
     pyodide.setStdout({ batched: (/** @type {string} */ line) => write("stdout", line) });
     pyodide.setStderr({ batched: (/** @type {string} */ line) => write("stderr", line) });

@@ -13,6 +13,7 @@ import { createOutputSink } from "./output.mjs";
 import { FetchAuthority } from "./policy.mjs";
 import { bootPython, describeFailure, fileOps, fsCall, makeEmbedded, resolveIndexURL, toPlainResult } from "./python_setup.mjs";
 import { checkCall, checkFiles, checkPackages, checkRunOptions, fileBytes, resolveFsPath } from "./run_options.mjs";
+import { checkMemoryLimit } from "./memory_limit.mjs";
 import { createToolBridge } from "./tool_bridge.mjs";
 import { checkTools, toolGrantJSON } from "./tool_grant.mjs";
 import { startInWorker } from "./worker_host.mjs";
@@ -63,7 +64,8 @@ export async function createRuntime(options = {}) {
   const toolGrant = checkTools(options.tools);
   const tools = { grantJSON: toolGrantJSON(toolGrant), bridge: createToolBridge({ grant: toolGrant, onRecord: events.deliverRecord }) };
   const indexURL = resolveIndexURL(options.indexURL ?? DEFAULT_INDEX_URL);
-  const settings = { indexURL, policy, diagnostics, onProgress, authority, bridge, events, output, packages, files, tools };
+  const memoryLimitBytes = checkMemoryLimit(options.memoryLimitMB);
+  const settings = { indexURL, policy, diagnostics, onProgress, authority, bridge, events, output, packages, files, tools, memoryLimitBytes };
   return isolation === "page" ? startInPage(settings) : startInWorker({ ...settings, workerURL: options.workerURL });
 }
 
@@ -80,6 +82,7 @@ export async function createRuntime(options = {}) {
  * @property {string[]} packages
  * @property {[string, Uint8Array][]} files
  * @property {{grantJSON: string, bridge: import("./index").ToolBridge}} tools the page's tool grant and bridge
+ * @property {number | null} memoryLimitBytes the cap on Pyodide's Wasm memory (memory_limit.mjs)
  */
 
 /**
@@ -90,8 +93,8 @@ export async function createRuntime(options = {}) {
  * @param {Settings} settings
  * @returns {Promise<import("./index").BrowserRuntime>}
  */
-async function startInPage({ indexURL, policy, diagnostics, onProgress, authority, bridge, events, output, packages, files, tools }) {
-  const pyodide = await bootPython(indexURL, onProgress, { packages, files, write: (stream, line) => output.deliver(stream, [line]) });
+async function startInPage({ indexURL, policy, diagnostics, onProgress, authority, bridge, events, output, packages, files, tools, memoryLimitBytes }) {
+  const pyodide = await bootPython(indexURL, onProgress, { packages, files, memoryLimitBytes, write: (stream, line) => output.deliver(stream, [line]) });
   const embedded = makeEmbedded(pyodide, {
     policy,
     bridge: { perform: bridge.perform, abort: bridge.abort },

@@ -199,7 +199,7 @@ export async function startInWorker(settings) {
  * @param {(reason: string) => void} drop
  * @returns {Promise<Session>}
  */
-async function startSession({ indexURL, policy, diagnostics, onProgress, bridge, events, output, packages, files, tools }, scriptURL, shape, drop) {
+async function startSession({ indexURL, policy, diagnostics, onProgress, bridge, events, output, packages, files, tools, memoryLimitBytes }, scriptURL, shape, drop) {
   const worker = shape === "meta"
     ? new Worker(blobWorkerURL(scriptURL), { type: "module", name: "browser_rt" })
     : new Worker(scriptURL, { type: "module", name: "browser_rt" });
@@ -309,7 +309,7 @@ async function startSession({ indexURL, policy, diagnostics, onProgress, bridge,
   };
   worker.postMessage({
     type: PageMessage.INIT, indexURL: indexURL.href, policy, diagnostics: diagnosticsForPython(diagnostics),
-    packages, files, interruptBuffer, toolsJSON: tools.grantJSON,
+    packages, files, interruptBuffer, toolsJSON: tools.grantJSON, memoryLimitBytes,
   });
   /** @type {any} */
   let readyMessage;
