@@ -87,6 +87,31 @@ for (const isolation of /** @type {const} */ (["worker", "page"])) {
       expect(await page.evaluate(() => window.ticks)).toBeGreaterThan(0);
     });
 
+    test("where Python cannot get MemoryError, a fatal failure ends the run at once, never a hang", async ({ page }) => {
+      await start(page, { isolation, memoryLimitMB: LIMIT_MB });
+      await page.evaluate(() => { window.rt.runPythonAsync("kept = 41"); });
+      // Pyodide's own fatal path, as an Emscripten abort takes it (no run timeout is set).
+      const fatal = await run(page, "import pyodide_js\npyodide_js._api.fatal_error('out of memory')");
+      expect(fatal.ok).toBe(false);
+      expect(fatal.name).toBe("RunInterruptedError");
+      expect(fatal.message).toContain("(fatal)");
+      expect(fatal.ms).toBeLessThan(30_000);
+      if (isolation === "worker") {
+        expect(fatal.stage).toBe("restart");
+        // A fresh worker with the same grants, and the old state gone.
+        const after = await run(page, "'kept' in globals(), 1 + 1");
+        expect(after.value).toEqual([false, 2]);
+        const hog = await run(page, HOG);
+        expect(hog.value).toBeLessThan(LIMIT_MB);
+      } else {
+        expect(fatal.stage).toBe("closed");
+        const after = await run(page, "1 + 1");
+        expect(after.message).toContain("runtime is closed");
+      }
+      const events = await page.evaluate(() => window.rt.events().filter((e) => e.type === "runtime.interrupted"));
+      expect(events.at(-1)).toMatchObject({ reason: "fatal", stage: isolation === "worker" ? "restart" : "closed", source: "page" });
+    });
+
     test("without a limit the same allocation goes past it", async ({ page }) => {
       await start(page, { isolation });
       const big = await run(page, `len(bytearray(${LIMIT_MB + 64} << 20))`);

@@ -204,7 +204,8 @@ export declare class PythonError extends Error {
  */
 export declare class RunInterruptedError extends Error {
   readonly name: "RunInterruptedError";
-  readonly reason: "timeout" | "signal" | "interrupt" | "close";
+  /** `fatal`: Pyodide failed fatally (e.g. out of memory where no MemoryError could be raised). */
+  readonly reason: "timeout" | "signal" | "interrupt" | "close" | "fatal";
   readonly stage: "cancel" | "keyboard-interrupt" | "restart" | "closed";
   readonly stateLost: boolean;
 }

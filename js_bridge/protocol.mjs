@@ -21,6 +21,7 @@ export const WorkerMessage = Object.freeze({
   FS_RESULT: "fs-result",
   TOOL: "tool",
   TOOL_ABORT: "tool-abort",
+  FATAL: "fatal",
 });
 
 /** What the page posts to the worker. */
@@ -72,7 +73,8 @@ export const MESSAGE_LIMITS = Object.freeze({
  *   | {type: "fs-result", id: number, ok: true, value: Uint8Array | string[] | null}
  *   | {type: "fs-result", id: number, ok: false, message: string}
  *   | {type: "tool", id: number, call: import("./index").ToolRequest}
- *   | {type: "tool-abort", id: number, callId: number}} WorkerMessageValue
+ *   | {type: "tool-abort", id: number, callId: number}
+ *   | {type: "fatal"}} WorkerMessageValue
  */
 
 /**
@@ -154,6 +156,8 @@ export function readWorkerMessage(data) {
     case WorkerMessage.TOOL_ABORT:
       if (!isId(data.id) || !isId(data.callId)) return { dropped: "bad_tool_abort" };
       return { message: { type: WorkerMessage.TOOL_ABORT, id: data.id, callId: data.callId } };
+    case WorkerMessage.FATAL:
+      return { message: { type: WorkerMessage.FATAL } };
     default:
       return { dropped: "unknown_type" };
   }

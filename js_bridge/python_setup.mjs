@@ -199,3 +199,19 @@ export function fsCall(action, what, path) {
     throw new Error(`${what}: ${JSON.stringify(path)}: ${why}`);
   }
 }
+
+/**
+ * Call `callback` once if Pyodide fails fatally (an Emscripten abort, such as running out of
+ * memory where no MemoryError can be raised): after that the interpreter can no longer be used.
+ * This is Pyodide's own `on_fatal` hook, which is private API of the pinned build (314.0.7).
+ * @param {any} pyodide
+ * @param {() => void} callback
+ */
+export function onFatal(pyodide, callback) {
+  let called = false;
+  pyodide._api.on_fatal = () => {
+    if (called) return;
+    called = true;
+    callback();
+  };
+}

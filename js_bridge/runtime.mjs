@@ -11,7 +11,7 @@ import { PythonError, RunInterruptedError } from "./errors.mjs";
 import { createFetchBridge } from "./fetch_bridge.mjs";
 import { createOutputSink } from "./output.mjs";
 import { FetchAuthority } from "./policy.mjs";
-import { bootPython, describeFailure, fileOps, fsCall, makeEmbedded, resolveIndexURL, toPlainResult } from "./python_setup.mjs";
+import { bootPython, describeFailure, fileOps, fsCall, makeEmbedded, onFatal, resolveIndexURL, toPlainResult } from "./python_setup.mjs";
 import { checkCall, checkFiles, checkPackages, checkRunOptions, fileBytes, resolveFsPath } from "./run_options.mjs";
 import { checkMemoryLimit } from "./memory_limit.mjs";
 import { createToolBridge } from "./tool_bridge.mjs";
@@ -111,6 +111,18 @@ async function startInPage({ indexURL, policy, diagnostics, onProgress, authorit
   const fs = fileOps(pyodide);
   onProgress("ready", 1);
   let closed = false;
+  // Page mode has no worker to replace: a fatal failure (memory_limit.mjs) closes the runtime,
+  // and the runs it stranded end at once rather than never.
+  /** @type {(error: Error) => void} */
+  let failFatally = () => {};
+  const fatal = new Promise((_resolve, reject) => { failFatally = reject; });
+  fatal.catch(() => {});
+  onFatal(pyodide, () => {
+    closed = true;
+    tools.bridge.abortAll();
+    events.deliverPageEvent({ type: "runtime.interrupted", severity: "error", stage: "closed", reason: "fatal", runs: running.size });
+    failFatally(new RunInterruptedError("fatal", "closed"));
+  });
   let nextRun = 1;
   /** @type {Map<number, {stop: (reason: "timeout" | "signal" | "interrupt") => void}>} */
   const running = new Map();
@@ -135,7 +147,7 @@ async function startInPage({ indexURL, policy, diagnostics, onProgress, authorit
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
       if (signal?.aborted) throw new RunInterruptedError("signal", "cancel");
-      return await start(id);
+      return await Promise.race([start(id), fatal]);
     } catch (error) {
       if (error instanceof RunInterruptedError) throw error;
       const failure = describeFailure(embedded, id, error);

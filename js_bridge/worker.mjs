@@ -10,7 +10,7 @@
 import { replyCapacity, waitForBlockingReply } from "./blocking_reply.mjs";
 import { createOutputBatcher } from "./output.mjs";
 import { PageMessage, WorkerMessage } from "./protocol.mjs";
-import { bootPython, describeFailure, fileOps, fsCall, makeEmbedded, toPlainResult } from "./python_setup.mjs";
+import { bootPython, describeFailure, fileOps, fsCall, makeEmbedded, onFatal, toPlainResult } from "./python_setup.mjs";
 import { REVOKED_GLOBALS, REVOKED_NAVIGATOR, proveIsolation, revokeAmbient, revokeNavigator } from "./revocation.mjs";
 import { resolveFsPath } from "./run_options.mjs";
 
@@ -96,6 +96,8 @@ async function init(data) {
     packages: data.packages ?? [], write: output.write, files, memoryLimitBytes: data.memoryLimitBytes ?? null,
   });
   if (data.interruptBuffer) pyodide.setInterruptBuffer(data.interruptBuffer);
+  // The page answers a fatal failure the way it answers a run that will not stop: a fresh worker.
+  onFatal(pyodide, () => send({ type: WorkerMessage.FATAL }));
   fs = fileOps(pyodide);
   const scope = /** @type {any} */ (self);
   const originals = [...REVOKED_GLOBALS.map((name) => scope[name]), ...REVOKED_NAVIGATOR.map((name) => scope.navigator?.[name])]
