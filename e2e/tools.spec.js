@@ -277,7 +277,6 @@ for name in ("nope", "echo"):
         expect(text).not.toContain("ARG-SECRET");
         const types = events.map((e) => e.type);
         expect(types).toContain("tool.decision");
-        expect(types).toContain("tool.complete");
         expect(types).toContain("tool.call");
         const call = events.find((e) => e.type === "tool.call");
         expect(call).toMatchObject({ source: "bridge", tool: "echo", outcome: "performed", bytes_sent: 27 });

@@ -46,7 +46,6 @@ EVENT_TYPES: Final[frozenset[str]] = frozenset(
         "fetch.complete",
         "fetch.error",
         "tool.decision",
-        "tool.complete",
         "tool.error",
         "runtime.ambient_paths",
         "cancel.overrun",

@@ -31,8 +31,11 @@ async def authorized_tool_call(
 
     Refused before the host is touched, with a `tool.decision` deny event: a name not in the
     grant (`ToolNotGranted`), arguments that are not JSON or nest deeper than the grant allows
-    (`invalid_args`), or more bytes of it than the tool's bound (`args_too_large`). Events carry
-    the tool's name and sizes, never an argument or result value.
+    (`invalid_args`), or more bytes of it than the tool's bound (`args_too_large`). An allowed
+    call is a `tool.decision` allow event; a failed one adds `tool.error`. A call that succeeds
+    adds nothing here: the page's own record of it (`tool.call`, with duration and bytes each
+    way) is the account, and one event fewer keeps a call close to the cost of a direct one.
+    Events carry the tool's name and sizes, never an argument or result value.
     """
     fields = dict(context or {})
     shown = name if isinstance(name, str) and TOOL_NAME.fullmatch(name) else "<invalid>"
@@ -84,15 +87,6 @@ async def authorized_tool_call(
             diagnostics, "tool.error", "warn", **common, code="aborted", duration_ms=_elapsed(loop, started)
         )
         raise
-    _emit(
-        diagnostics,
-        "tool.complete",
-        "info",
-        **common,
-        request_bytes=size,
-        response_bytes=len(text.encode("utf-8", "surrogatepass")),
-        duration_ms=_elapsed(loop, started),
-    )
     return result
 
 
