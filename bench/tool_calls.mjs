@@ -1,11 +1,11 @@
 // Tool call round trip against a direct call of the same JS function, in one Chromium run.
 //
-//   node bench/tool_calls.mjs [--calls 400] [--rounds 5] [--bundle build/bundle]
+//   node bench/tool_calls.mjs [--batches 100] [--size 20] [--bundle build/bundle]
 //
 // Page mode: `await cx.tools.call("echo", n=1)` (grant check, JSON both ways, the page's tool
 // bridge with its limiter, timeout and record, events) against `await echo(to_js({"n": 1}))`,
-// the same function reached directly through `js`, which only page mode allows. Rounds
-// alternate the two so machine load falls on both. Worker mode has no direct peer (the worker
+// the same function reached directly through `js`, which only page mode allows. Batches
+// alternate the two so machine load falls on both; figures are medians over batches. Worker mode has no direct peer (the worker
 // cannot reach the page's functions): its figure is reported beside the page-mode direct call.
 // Prints one JSON object; goal: page-mode ratio <= 1.5.
 import { spawn } from "node:child_process";
@@ -14,29 +14,38 @@ import net from "node:net";
 import { chromium } from "@playwright/test";
 
 const args = Object.fromEntries(process.argv.slice(2).reduce((pairs, arg, i, all) => (arg.startsWith("--") ? [...pairs, [arg.slice(2), all[i + 1]]] : pairs), []));
-const CALLS = Number(args.calls ?? 400);
-const ROUNDS = Number(args.rounds ?? 5);
+const SIZE = Number(args.size ?? 20);
+const BATCHES = Number(args.batches ?? 100);
 const BUNDLE = args.bundle ?? "build/bundle";
 const { flags } = JSON.parse(readFileSync(new URL("../tests/chromium-flags.json", import.meta.url), "utf8"));
 
-/** Python run in the runtime: time `calls` sequential calls each way, one round per call. */
+/**
+ * Python run in the runtime: batches of `size` sequential calls, the two kinds alternating batch
+ * by batch (and which goes first), so that load on a shared machine falls on both alike.
+ * Returns microseconds per call, per batch, for each kind.
+ */
 const TIMED = `
 import time, js
 from pyodide.ffi import to_js
 from browser_rt import current_cx
 cx = current_cx()
-async def timed(kind, calls):
-    if kind == "direct":
-        echo = js.benchEcho
-        convert = js.Object.fromEntries
-        started = time.perf_counter()
-        for _ in range(calls):
-            (await echo(to_js({"n": 1}, dict_converter=convert))).to_py()
-    else:
-        started = time.perf_counter()
-        for _ in range(calls):
-            await cx.tools.call("echo", n=1)
-    return (time.perf_counter() - started) / calls * 1e6
+convert = js.Object.fromEntries
+async def direct():
+    (await js.benchEcho(to_js({"n": 1}, dict_converter=convert))).to_py()
+async def tool():
+    await cx.tools.call("echo", n=1)
+async def batch(one, size):
+    started = time.perf_counter()
+    for _ in range(size):
+        await one()
+    return (time.perf_counter() - started) / size * 1e6
+async def compare(kinds, batches, size):
+    runs = {"direct": direct, "tool": tool}
+    out = {kind: [] for kind in kinds}
+    for index in range(batches):
+        for kind in (kinds if index % 2 else kinds[::-1]):
+            out[kind].append(await batch(runs[kind], size))
+    return out
 `;
 
 function freePort() {
@@ -76,7 +85,7 @@ async function main() {
     await waitFor(`${origin}/`);
     const page = await browser.newPage();
     await page.goto(`${origin}/e2e/harness.html`);
-    const result = await page.evaluate(async ({ TIMED, CALLS, ROUNDS }) => {
+    const result = await page.evaluate(async ({ TIMED, SIZE, BATCHES }) => {
       const { createRuntime } = await import("/js_bridge/index.mjs");
       const echo = async (args) => args;
       window.benchEcho = echo;
@@ -84,24 +93,21 @@ async function main() {
       for (const isolation of ["page", "worker"]) {
         const rt = await createRuntime({ indexURL: "/pyodide/", isolation, tools: { echo: { handler: echo, perMinute: 100_000, maxQueued: 1024 } } });
         await rt.runPythonAsync(TIMED);
-        const kinds = isolation === "page" ? ["tool", "direct"] : ["tool"];
-        for (const kind of kinds) await rt.runPythonAsync(`await timed("${kind}", 50)`); // warm up
-        const samples = Object.fromEntries(kinds.map((kind) => [kind, []]));
-        for (let round = 0; round < ROUNDS; round += 1) {
-          for (const kind of round % 2 ? [...kinds].reverse() : kinds) samples[kind].push(await rt.runPythonAsync(`await timed("${kind}", ${CALLS})`));
-        }
-        out[isolation] = samples;
+        // The worker cannot reach the page's function: only its tool calls are timed there.
+        const kinds = JSON.stringify(isolation === "page" ? ["direct", "tool"] : ["tool"]);
+        await rt.runPythonAsync(`await compare(${kinds}, 4, ${SIZE})`); // warm up
+        out[isolation] = await rt.runPythonAsync(`await compare(${kinds}, ${BATCHES}, ${SIZE})`);
         await rt.close();
       }
       return out;
-    }, { TIMED, CALLS, ROUNDS });
+    }, { TIMED, SIZE, BATCHES });
+    const ratios = result.page.tool.map((/** @type {number} */ tool, /** @type {number} */ i) => tool / result.page.direct[i]);
     const inPage = { tool_us: median(result.page.tool), direct_us: median(result.page.direct) };
     const worker = { tool_us: median(result.worker.tool) };
     console.log(JSON.stringify({
-      calls_per_round: CALLS, rounds: ROUNDS, browser: `Chromium ${browser.version()}`,
-      page_mode: { ...inPage, ratio: inPage.tool_us / inPage.direct_us, goal: "<= 1.5" },
+      batches: BATCHES, calls_per_batch: SIZE, browser: `Chromium ${browser.version()}`,
+      page_mode: { ...inPage, ratio: inPage.tool_us / inPage.direct_us, median_batch_ratio: median(ratios), goal: "<= 1.5" },
       worker_mode: { ...worker, ratio_to_page_direct: worker.tool_us / inPage.direct_us },
-      samples_us: result,
     }, (key, value) => (typeof value === "number" ? Math.round(value * 100) / 100 : value), 2));
   } finally {
     await browser.close();

@@ -8,6 +8,7 @@
  * message only. Every call, refused or not, becomes one entry of the bridge's record, holding the
  * tool's name, outcome, duration and bytes each way, never a value.
  */
+import { createDeadlines } from "./deadlines.mjs";
 import { createRequestLimiter } from "./request_limiter.mjs";
 import { MAX_TOOL_MESSAGE, readArgs, resultText } from "./tool_grant.mjs";
 
@@ -43,6 +44,7 @@ export function createToolBridge({ grant, onRecord = () => {}, now = () => perfo
   }, now)]));
   /** @type {Map<number, {controller: AbortController, answered: Promise<unknown>}>} */
   const inFlight = new Map();
+  const deadlines = createDeadlines(now);
 
   /**
    * @param {import("./index").ToolRequest} request `{call_id, tool, args}`, args as JSON text
@@ -114,7 +116,7 @@ export function createToolBridge({ grant, onRecord = () => {}, now = () => perfo
    */
   function execute(entry, tool, args, callId, controller, release) {
     const { signal } = controller;
-    const timer = setTimeout(() => controller.abort(new ToolFailure(ToolErrorCode.TIMEOUT, `no result within ${entry.timeoutMs} ms`)), entry.timeoutMs);
+    const cancelDeadline = deadlines.after(entry.timeoutMs, () => controller.abort(new ToolFailure(ToolErrorCode.TIMEOUT, `no result within ${entry.timeoutMs} ms`)));
     return new Promise((resolve) => {
       signal.addEventListener("abort", () => resolve(failureOf(signal.reason)), { once: true });
       const ctx = Object.freeze({ signal, tool, callId });
@@ -124,7 +126,7 @@ export function createToolBridge({ grant, onRecord = () => {}, now = () => perfo
         resolve("invalid" in text ? failed(ToolErrorCode.INVALID_RESULT, text.invalid) : { ok: true, value: text.text, bytes: text.bytes });
       }, (error) => resolve(failed(ToolErrorCode.TOOL_ERROR, messageOf(error))));
       running.then(release, release);
-    }).finally(() => clearTimeout(/** @type {any} */ (timer)));
+    }).finally(cancelDeadline);
   }
 
   /**
