@@ -148,3 +148,22 @@ test("the record holds the tool's name, outcome, duration and sizes, never a val
   assert.equal(entry.bytes_received, 22);
   assert.ok(!JSON.stringify(record).includes("hunter2"));
 });
+
+test("the worker's tool messages: only a call id, a name and JSON text get through", async () => {
+  const { readWorkerMessage, MESSAGE_LIMITS } = await import("../../js_bridge/protocol.mjs");
+  const good = readWorkerMessage({ type: "tool", id: 3, call: { call_id: 9, tool: "echo", args: "{}", extra: "ignored" } });
+  assert.deepEqual(good, { message: { type: "tool", id: 3, call: { call_id: 9, tool: "echo", args: "{}" } } });
+  for (const call of [
+    { call_id: 9, tool: "echo", args: { a: 1 } },
+    { call_id: 9, tool: "echo", args: new Map() },
+    { call_id: -1, tool: "echo", args: "{}" },
+    { call_id: 9, tool: "x".repeat(65), args: "{}" },
+    { call_id: 9, tool: "echo", args: "x".repeat(MESSAGE_LIMITS.toolArgsChars + 1) },
+    null,
+  ]) {
+    assert.deepEqual(readWorkerMessage({ type: "tool", id: 3, call }), { dropped: "bad_tool" });
+  }
+  assert.deepEqual(readWorkerMessage({ type: "tool-abort", id: 4, callId: 9 }), { message: { type: "tool-abort", id: 4, callId: 9 } });
+  assert.deepEqual(readWorkerMessage({ type: "tool-abort", id: 4, callId: "9" }), { dropped: "bad_tool_abort" });
+  assert.deepEqual(readWorkerMessage({ type: "fatal", anything: 1 }), { message: { type: "fatal" } });
+});
