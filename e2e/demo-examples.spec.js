@@ -184,6 +184,23 @@ test.describe("worker mode: every example", () => {
     expect(await serverLog(DEMO_API)).toEqual([]);
   });
 
+  test("agent: the granted tool answers, the ungranted one is refused, the log shows both", async () => {
+    const got = await runExample(page, "agent");
+    expect(got.state).toBe("done");
+    expect(got.output).toContain("granted: ['search']");
+    expect(got.output).toContain("ToolNotGranted: send_email");
+    expect(got.rows).toEqual([
+      { decision: "allow", reason: "–", origin: "tool: search", method: "call", outcome: "done" },
+      { decision: "deny", reason: "not_granted", origin: "tool: send_email", method: "call", outcome: "not called" },
+    ]);
+    const decisions = ofType(got.events, "tool.decision");
+    expect(decisions.map((e) => [e.tool, e.decision])).toEqual([["search", "allow"], ["send_email", "deny"]]);
+    expect(ofType(got.events, "tool.call").map((e) => [e.tool, e.outcome])).toEqual([["search", "performed"]]);
+    expect(JSON.stringify(got.events)).not.toContain(CANARY);
+    expect(JSON.stringify(got.events)).not.toContain("worker tools");
+    expect(await serverLog(DEMO_API)).toEqual([]);
+  });
+
   test("no secret from the examples reaches the console, the log or the diagnostics view", async () => {
     const messages = await consoleLog.settled();
     expect(messages.some((m) => m.includes("[browser_rt]"))).toBe(true);

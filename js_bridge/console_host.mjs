@@ -68,7 +68,7 @@ export function createEventHost({
 
   /**
    * One entry of the bridge's trusted record: kept here (bounded) and delivered as a
-   * `bridge.request` event, rate-limited like every other event.
+   * `bridge.request` (or `tool.call`) event, rate-limited like every other event.
    * @param {Record<string, unknown>} entry
    */
   function deliverRecord(entry) {
@@ -76,7 +76,9 @@ export function createEventHost({
     if (outcome in recordTotals) recordTotals[outcome] += 1;
     records.push(Object.freeze({ ...entry }));
     if (records.length > capacity) records.splice(0, records.length - capacity);
-    deliverFrom({ type: "bridge.request", severity: RECORD_SEVERITY[outcome] ?? "warn", ...entry }, EventOrigin.BRIDGE);
+    // A tool call's entry (tool_bridge.mjs) is a `tool.call` event; a request's, `bridge.request`.
+    const type = entry.kind === "tool" ? "tool.call" : "bridge.request";
+    deliverFrom({ type, severity: RECORD_SEVERITY[outcome] ?? "warn", ...entry }, EventOrigin.BRIDGE);
   }
 
   /** @param {Record<string, unknown>} event */

@@ -21,16 +21,19 @@ export class PythonError extends Error {
 }
 
 /**
- * A run was stopped by `timeout`, its `signal` or `rt.interrupt()`. `stage` says how:
+ * A run was stopped by `timeout`, its `signal` or `rt.interrupt()`, or because Pyodide failed
+ * fatally (`fatal`: an abort, such as memory running out where no MemoryError could be raised).
+ * `stage` says how:
  * - `cancel`: cancelled at its next await; the runtime and its state are intact;
  * - `keyboard-interrupt`: a KeyboardInterrupt through Pyodide's interrupt buffer (the page is
  *   cross-origin isolated); the runtime and its state are intact;
  * - `restart`: the worker was terminated and a fresh one started with the same frozen authority;
- *   `stateLost` is true: globals, files and imported modules of the old one are gone.
+ *   `stateLost` is true: globals, files and imported modules of the old one are gone;
+ * - `closed`: page mode after a fatal failure: the runtime is closed (`stateLost`).
  */
 export class RunInterruptedError extends Error {
   /**
-   * @param {"timeout" | "signal" | "interrupt" | "close"} reason
+   * @param {"timeout" | "signal" | "interrupt" | "close" | "fatal"} reason
    * @param {"cancel" | "keyboard-interrupt" | "restart" | "closed"} stage
    */
   constructor(reason, stage) {

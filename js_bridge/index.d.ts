@@ -54,6 +54,80 @@ export interface RuntimeOptions {
    * from a blob: URL and inherits it). Otherwise createRuntime rejects with WorkerIsolationError.
    */
   workerURL?: string | URL;
+  /**
+   * Host functions Python may call (docs/tools.md), frozen at creation. Without it Python can
+   * call none. A name is a letter or `_` and up to 63 letters, digits or `_`, and no prototype key.
+   */
+  tools?: Record<string, ToolHandler | ToolSpec>;
+  /**
+   * Cap on Pyodide's Wasm memory, in MiB (docs/tools.md): past it an allocation fails, which
+   * Python sees as MemoryError; a run that cannot recover is stopped like a timeout.
+   */
+  memoryLimitMB?: number;
+}
+
+/** A granted host function: JSON object in, JSON value (or a promise of one) out. */
+export type ToolHandler = (args: { [key: string]: JSONValue }, ctx: ToolContext) => unknown;
+
+export interface ToolContext {
+  /** Aborts when the call times out, when Python cancels it, or when the runtime stops. */
+  readonly signal: AbortSignal;
+  readonly tool: string;
+  readonly callId: number;
+}
+
+/** A tool with its own limits; each one left out takes the default shown. */
+export interface ToolSpec {
+  handler: ToolHandler;
+  /** Default 10,000. */
+  timeoutMs?: number;
+  /** Calls running at once; default 4. */
+  maxConcurrent?: number;
+  /** Calls waiting for a slot before more are refused `rate_limited`; default 32. */
+  maxQueued?: number;
+  /** Calls that may start per minute; default 600. */
+  perMinute?: number;
+  /** UTF-8 bytes of the arguments' JSON; default 65,536. */
+  maxArgsBytes?: number;
+  /** UTF-8 bytes of the result's JSON; default 1 MiB. */
+  maxResultBytes?: number;
+}
+
+/** A tool call as Python hands it to the page: the arguments are JSON text the page parses. */
+export interface ToolRequest {
+  call_id: number;
+  tool: string;
+  args: string;
+}
+
+export type ToolResult =
+  | { ok: true; value: string; bytes: number }
+  | { ok: false; kind: "denied"; reason: string; detail: string }
+  | { ok: false; kind: "error"; code: string; message: string };
+
+/** The bridge's record of one tool call: never an argument or a result, only their sizes. */
+export interface ToolRecordEntry {
+  kind: "tool";
+  /** The tool's name, or `<invalid>` when the request's name was not a tool name at all. */
+  tool: string;
+  call_id: number | null;
+  outcome: "performed" | "denied" | "failed";
+  reason?: string;
+  code?: string;
+  bytes_sent: number;
+  bytes_received: number;
+  duration_ms: number;
+}
+
+export interface ToolBridge {
+  /** Check the name, the arguments and the limits, then run the handler. */
+  call(request: ToolRequest): Promise<ToolResult>;
+  /** Abort one call (its handler's signal fires); false if none was running. */
+  abort(callId: number): Promise<boolean>;
+  /** Abort every call in flight. */
+  abortAll(): void;
+  names(): string[];
+  inFlightCount(): number;
 }
 
 /** Worker mode could not prove its boundary; `problems` names each missing piece. */
@@ -83,7 +157,7 @@ export interface BridgeRecordEntry {
 
 export interface BridgeRecord {
   /** The most recent entries, oldest first (bounded). */
-  entries: BridgeRecordEntry[];
+  entries: (BridgeRecordEntry | ToolRecordEntry)[];
   /** Counts since the runtime started. */
   totals: { performed: number; denied: number; failed: number };
 }
@@ -130,7 +204,8 @@ export declare class PythonError extends Error {
  */
 export declare class RunInterruptedError extends Error {
   readonly name: "RunInterruptedError";
-  readonly reason: "timeout" | "signal" | "interrupt" | "close";
+  /** `fatal`: Pyodide failed fatally (e.g. out of memory where no MemoryError could be raised). */
+  readonly reason: "timeout" | "signal" | "interrupt" | "close" | "fatal";
   readonly stage: "cancel" | "keyboard-interrupt" | "restart" | "closed";
   readonly stateLost: boolean;
 }

@@ -19,6 +19,9 @@ export const WorkerMessage = Object.freeze({
   RUN_RESULT: "run-result",
   OUTPUT: "output",
   FS_RESULT: "fs-result",
+  TOOL: "tool",
+  TOOL_ABORT: "tool-abort",
+  FATAL: "fatal",
 });
 
 /** What the page posts to the worker. */
@@ -30,6 +33,7 @@ export const PageMessage = Object.freeze({
   CALL: "call",
   CANCEL_RUN: "cancel-run",
   FS: "fs",
+  TOOL_RESULT: "tool-result",
 });
 
 /** Bounds on what the worker may post; anything larger is dropped, not truncated. */
@@ -52,6 +56,8 @@ export const MESSAGE_LIMITS = Object.freeze({
   /** Names in a listdir answer; bytes in a readFile answer. */
   listdirEntries: 10_000,
   fileBytes: 64 << 20,
+  /** Characters of a tool call's JSON arguments (the tool's own, smaller bound is checked after). */
+  toolArgsChars: 16 << 20,
 });
 
 /**
@@ -65,7 +71,10 @@ export const MESSAGE_LIMITS = Object.freeze({
  *   | {type: "run-result", id: number, ok: false, error: {type: string, message: string, traceback: string[]}}
  *   | {type: "output", stream: "stdout" | "stderr", lines: string[]}
  *   | {type: "fs-result", id: number, ok: true, value: Uint8Array | string[] | null}
- *   | {type: "fs-result", id: number, ok: false, message: string}} WorkerMessageValue
+ *   | {type: "fs-result", id: number, ok: false, message: string}
+ *   | {type: "tool", id: number, call: import("./index").ToolRequest}
+ *   | {type: "tool-abort", id: number, callId: number}
+ *   | {type: "fatal"}} WorkerMessageValue
  */
 
 /**
@@ -137,6 +146,18 @@ export function readWorkerMessage(data) {
       if (names === null) return { dropped: "bad_fs_result" };
       return { message: { type: WorkerMessage.FS_RESULT, id: data.id, ok: true, value: names } };
     }
+    case WorkerMessage.TOOL: {
+      const call = data.call;
+      if (!isId(data.id) || !isRecord(call) || !isId(call.call_id) || !isShortText(call.tool) || !isText(call.args, MESSAGE_LIMITS.toolArgsChars)) {
+        return { dropped: "bad_tool" };
+      }
+      return { message: { type: WorkerMessage.TOOL, id: data.id, call: { call_id: call.call_id, tool: call.tool, args: call.args } } };
+    }
+    case WorkerMessage.TOOL_ABORT:
+      if (!isId(data.id) || !isId(data.callId)) return { dropped: "bad_tool_abort" };
+      return { message: { type: WorkerMessage.TOOL_ABORT, id: data.id, callId: data.callId } };
+    case WorkerMessage.FATAL:
+      return { message: { type: WorkerMessage.FATAL } };
     default:
       return { dropped: "unknown_type" };
   }

@@ -4,24 +4,25 @@
  * bundle, load browser_rt from the bundle's own lock, and build the Python EmbeddedRuntime.
  */
 
+import { withMemoryLimit } from "./memory_limit.mjs";
 import { FS_ROOT } from "./run_options.mjs";
 
 /**
  * @param {URL} indexURL the bundle's pyodide/ folder
  * @param {(stage: string, fraction: number) => void} onProgress
- * @param {{packages?: string[], write?: (stream: string, line: string) => void, files?: [string, Uint8Array][]}} [extras]
- *   the app's packages (names in the bundle's lock), where Python's output goes, and files to
- *   write into FS_ROOT before any user code runs
+ * @param {{packages?: string[], write?: (stream: string, line: string) => void, files?: [string, Uint8Array][], memoryLimitBytes?: number | null}} [extras]
+ *   the app's packages (names in the bundle's lock), where Python's output goes, files to
+ *   write into FS_ROOT before any user code runs, and the cap on Wasm memory (memory_limit.mjs)
  * @returns {Promise<any>} the Pyodide API object
  */
-export async function bootPython(indexURL, onProgress, { packages = [], write, files = [] } = {}) {
+export async function bootPython(indexURL, onProgress, { packages = [], write, files = [], memoryLimitBytes = null } = {}) {
   onProgress("loading-pyodide", 0.05);
   const { loadPyodide } = await import(new URL("pyodide.mjs", indexURL).href);
   if (packages.length > 0) await checkPackagesInLock(indexURL, packages);
   // Passing the packages to loadPyodide lets Pyodide fetch the wheels while it is still booting.
-  const pyodide = await loadPyodide({
+  const pyodide = await withMemoryLimit(memoryLimitBytes, () => loadPyodide({
     indexURL: pyodideIndexArgument(indexURL), fullStdLib: false, packages: ["browser_rt", ...packages],
-  });
+  }));
   if (write) {
     pyodide.setStdout({ batched: (/** @type {string} */ line) => write("stdout", line) });
     pyodide.setStderr({ batched: (/** @type {string} */ line) => write("stderr", line) });
@@ -44,14 +45,19 @@ export async function bootPython(indexURL, onProgress, { packages = [], write, f
  * @param {(event: Record<string, unknown>) => void} options.hostEvent
  * @param {{mode?: string, allowUnredacted?: boolean, ci?: boolean}} options.diagnostics
  * @param {"page" | "worker"} options.isolation
+ * @param {{grantJSON: string, bridge: {call: Function, abort: Function}}} [options.tools]
+ *   the page's tool grant (tool_grant.mjs) and the road to its tool bridge
  * @returns {any} a PyProxy of browser_rt.host.embed.EmbeddedRuntime
  */
-export function makeEmbedded(pyodide, { policy, bridge, hostEvent, diagnostics, isolation }) {
+export function makeEmbedded(pyodide, { policy, bridge, hostEvent, diagnostics, isolation, tools }) {
   const embed = pyodide.pyimport("browser_rt.host.embed");
   const bridgeModule = pyodide.pyimport("browser_rt.host.pyodide_bridge");
   const fetchHost = bridgeModule.PyodideFetchHost(bridge);
+  const toolHost = tools ? bridgeModule.PyodideToolHost(tools.bridge) : null;
   try {
     return embed.EmbeddedRuntime.callKwargs(JSON.stringify(policy), {
+      tools_json: tools?.grantJSON ?? null,
+      tool_host: toolHost,
       fetch_host: fetchHost,
       host_event: hostEvent,
       diagnostics_mode: diagnostics.mode ?? "metadata_only",
@@ -61,6 +67,7 @@ export function makeEmbedded(pyodide, { policy, bridge, hostEvent, diagnostics, 
     });
   } finally {
     fetchHost.destroy();
+    toolHost?.destroy();
     bridgeModule.destroy();
     embed.destroy();
   }
@@ -191,4 +198,20 @@ export function fsCall(action, what, path) {
     const why = errno === 44 ? "no such file or folder" : errno === 31 ? "is a folder" : errno === 54 ? "not a folder" : `errno ${errno}`;
     throw new Error(`${what}: ${JSON.stringify(path)}: ${why}`);
   }
+}
+
+/**
+ * Call `callback` once if Pyodide fails fatally (an Emscripten abort, such as running out of
+ * memory where no MemoryError can be raised): after that the interpreter can no longer be used.
+ * This is Pyodide's own `on_fatal` hook, which is private API of the pinned build (314.0.7).
+ * @param {any} pyodide
+ * @param {() => void} callback
+ */
+export function onFatal(pyodide, callback) {
+  let called = false;
+  pyodide._api.on_fatal = () => {
+    if (called) return;
+    called = true;
+    callback();
+  };
 }

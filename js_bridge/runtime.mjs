@@ -11,9 +11,12 @@ import { PythonError, RunInterruptedError } from "./errors.mjs";
 import { createFetchBridge } from "./fetch_bridge.mjs";
 import { createOutputSink } from "./output.mjs";
 import { FetchAuthority } from "./policy.mjs";
-import { bootPython, describeFailure, fileOps, fsCall, makeEmbedded, resolveIndexURL, toPlainResult } from "./python_setup.mjs";
+import { bootPython, describeFailure, fileOps, fsCall, makeEmbedded, onFatal, resolveIndexURL, toPlainResult } from "./python_setup.mjs";
 import { openMembers } from "./realm_allowlist.mjs";
 import { checkCall, checkFiles, checkPackages, checkRunOptions, fileBytes, resolveFsPath } from "./run_options.mjs";
+import { checkMemoryLimit } from "./memory_limit.mjs";
+import { createToolBridge } from "./tool_bridge.mjs";
+import { checkTools, toolGrantJSON } from "./tool_grant.mjs";
 import { startInWorker } from "./worker_host.mjs";
 
 /** Default location of the Pyodide core: the bundle puts it beside js_bridge/. */
@@ -21,6 +24,7 @@ const DEFAULT_INDEX_URL = new URL("../pyodide/", import.meta.url).href;
 const ISOLATION_MODES = Object.freeze(["worker", "page"]);
 const OPTION_KEYS = Object.freeze([
   "indexURL", "fetchAuthority", "diagnostics", "isolation", "onProgress", "workerURL", "stdout", "stderr", "packages", "files",
+  "tools", "memoryLimitMB",
 ]);
 
 /**
@@ -58,8 +62,11 @@ export async function createRuntime(options = {}) {
     stderr: options.stderr,
     onDropped: (summary) => events.deliverPageEvent({ type: "output.dropped", severity: "warn", ...summary }),
   });
+  const toolGrant = checkTools(options.tools);
+  const tools = { grantJSON: toolGrantJSON(toolGrant), bridge: createToolBridge({ grant: toolGrant, onRecord: events.deliverRecord }) };
   const indexURL = resolveIndexURL(options.indexURL ?? DEFAULT_INDEX_URL);
-  const settings = { indexURL, policy, diagnostics, onProgress, authority, bridge, events, output, packages, files };
+  const memoryLimitBytes = checkMemoryLimit(options.memoryLimitMB);
+  const settings = { indexURL, policy, diagnostics, onProgress, authority, bridge, events, output, packages, files, tools, memoryLimitBytes };
   return isolation === "page" ? startInPage(settings) : startInWorker({ ...settings, workerURL: options.workerURL });
 }
 
@@ -75,6 +82,8 @@ export async function createRuntime(options = {}) {
  * @property {ReturnType<typeof createOutputSink>} output
  * @property {string[]} packages
  * @property {[string, Uint8Array][]} files
+ * @property {{grantJSON: string, bridge: import("./index").ToolBridge}} tools the page's tool grant and bridge
+ * @property {number | null} memoryLimitBytes the cap on Pyodide's Wasm memory (memory_limit.mjs)
  */
 
 /**
@@ -85,14 +94,15 @@ export async function createRuntime(options = {}) {
  * @param {Settings} settings
  * @returns {Promise<import("./index").BrowserRuntime>}
  */
-async function startInPage({ indexURL, policy, diagnostics, onProgress, authority, bridge, events, output, packages, files }) {
-  const pyodide = await bootPython(indexURL, onProgress, { packages, files, write: (stream, line) => output.deliver(stream, [line]) });
+async function startInPage({ indexURL, policy, diagnostics, onProgress, authority, bridge, events, output, packages, files, tools, memoryLimitBytes }) {
+  const pyodide = await bootPython(indexURL, onProgress, { packages, files, memoryLimitBytes, write: (stream, line) => output.deliver(stream, [line]) });
   const embedded = makeEmbedded(pyodide, {
     policy,
     bridge: { perform: bridge.perform, abort: bridge.abort },
     hostEvent: events.deliverPythonEvent,
     diagnostics: diagnosticsForPython(diagnostics),
     isolation: "page",
+    tools: { grantJSON: tools.grantJSON, bridge: { call: tools.bridge.call, abort: tools.bridge.abort } },
   });
   const embedModule = pyodide.pyimport("browser_rt.host.embed");
   const paths = embedModule.ambient_paths(openMembers(globalThis));
@@ -102,6 +112,18 @@ async function startInPage({ indexURL, policy, diagnostics, onProgress, authorit
   const fs = fileOps(pyodide);
   onProgress("ready", 1);
   let closed = false;
+  // Page mode has no worker to replace: a fatal failure (memory_limit.mjs) closes the runtime,
+  // and the runs it stranded end at once rather than never.
+  /** @type {(error: Error) => void} */
+  let failFatally = () => {};
+  const fatal = new Promise((_resolve, reject) => { failFatally = reject; });
+  fatal.catch(() => {});
+  onFatal(pyodide, () => {
+    closed = true;
+    tools.bridge.abortAll();
+    events.deliverPageEvent({ type: "runtime.interrupted", severity: "error", stage: "closed", reason: "fatal", runs: running.size });
+    failFatally(new RunInterruptedError("fatal", "closed"));
+  });
   let nextRun = 1;
   /** @type {Map<number, {stop: (reason: "timeout" | "signal" | "interrupt") => void}>} */
   const running = new Map();
@@ -126,7 +148,7 @@ async function startInPage({ indexURL, policy, diagnostics, onProgress, authorit
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
       if (signal?.aborted) throw new RunInterruptedError("signal", "cancel");
-      return await start(id);
+      return await Promise.race([start(id), fatal]);
     } catch (error) {
       if (error instanceof RunInterruptedError) throw error;
       const failure = describeFailure(embedded, id, error);
@@ -181,6 +203,7 @@ async function startInPage({ indexURL, policy, diagnostics, onProgress, authorit
       if (closed) return;
       closed = true;
       for (const run of running.values()) run.stop("interrupt");
+      tools.bridge.abortAll();
       // Page mode shares the page's Python with whatever else runs there: put pyfetch, urllib3
       // and httpx back as they were (browser_rt.compat).
       embedded.compat.uninstall();

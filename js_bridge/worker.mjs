@@ -10,7 +10,7 @@
 import { replyCapacity, waitForBlockingReply } from "./blocking_reply.mjs";
 import { createOutputBatcher } from "./output.mjs";
 import { PageMessage, WorkerMessage } from "./protocol.mjs";
-import { bootPython, describeFailure, fileOps, fsCall, makeEmbedded, toPlainResult } from "./python_setup.mjs";
+import { bootPython, describeFailure, fileOps, fsCall, makeEmbedded, onFatal, toPlainResult } from "./python_setup.mjs";
 import { closeRealm, proveIsolation } from "./revocation.mjs";
 import { resolveFsPath } from "./run_options.mjs";
 
@@ -66,6 +66,18 @@ const bridgeForPython = Object.freeze({
   },
 });
 
+/** Tool calls go to the page's tool bridge, which checks each one again (tool_bridge.mjs). */
+const toolsForPython = Object.freeze({
+  /** @param {any} call */
+  call(call) {
+    return request({ type: WorkerMessage.TOOL, call: { call_id: Number(call.call_id), tool: String(call.tool), args: String(call.args) } });
+  },
+  /** @param {number} callId */
+  abort(callId) {
+    return request({ type: WorkerMessage.TOOL_ABORT, callId });
+  },
+});
+
 /** Whether this worker may block on a shared buffer: only in a cross-origin isolated page. */
 function canBlock() {
   return typeof SharedArrayBuffer === "function" && Boolean(self.crossOriginIsolated) && typeof Atomics?.wait === "function";
@@ -81,9 +93,11 @@ async function init(data) {
   if (unproven.length > 0) throw new Error(`worker isolation is not in force: ${unproven.join("; ")}`);
   const files = Array.from(data.files ?? [], ([path, bytes]) => /** @type {[string, Uint8Array]} */ ([resolveFsPath(path, "files"), bytes]));
   const pyodide = await bootPython(new URL(data.indexURL), (stage, fraction) => send({ type: WorkerMessage.PROGRESS, stage, fraction }), {
-    packages: data.packages ?? [], write: output.write, files,
+    packages: data.packages ?? [], write: output.write, files, memoryLimitBytes: data.memoryLimitBytes ?? null,
   });
   if (data.interruptBuffer) pyodide.setInterruptBuffer(data.interruptBuffer);
+  // The page answers a fatal failure the way it answers a run that will not stop: a fresh worker.
+  onFatal(pyodide, () => send({ type: WorkerMessage.FATAL }));
   fs = fileOps(pyodide);
   const { removed, originals } = closeRealm(self);
   const revoked = removed.filter((name) => !name.startsWith("navigator."));
@@ -97,6 +111,7 @@ async function init(data) {
     hostEvent: (event) => send({ type: WorkerMessage.EVENT, event: toPlainResult(event) }),
     diagnostics: data.diagnostics,
     isolation: "worker",
+    tools: { grantJSON: String(data.toolsJSON), bridge: toolsForPython },
   });
   send({ type: WorkerMessage.READY, revoked, scrubbed, closed });
 }
@@ -155,9 +170,9 @@ self.addEventListener("message", (/** @type {MessageEvent} */ { data }) => {
     embedded.cancel_run(data.id);
   } else if (data.type === PageMessage.FS && fs) {
     fileOperation(data);
-  } else if ((data.type === PageMessage.FETCH_RESULT || data.type === PageMessage.ABORT_DONE) && replies.has(data.id)) {
+  } else if ((data.type === PageMessage.FETCH_RESULT || data.type === PageMessage.TOOL_RESULT || data.type === PageMessage.ABORT_DONE) && replies.has(data.id)) {
     const resolve = replies.get(data.id);
     replies.delete(data.id);
-    resolve?.(data.type === PageMessage.FETCH_RESULT ? data.result : true);
+    resolve?.(data.type === PageMessage.ABORT_DONE ? true : data.result);
   }
 });

@@ -28,7 +28,10 @@ const SIGINT = 2;
 
 /** Message types the protocol allows before and after the worker is ready. */
 const BEFORE_READY = new Set([WorkerMessage.PROGRESS, WorkerMessage.READY, WorkerMessage.INIT_ERROR, WorkerMessage.EVENT, WorkerMessage.OUTPUT]);
-const AFTER_READY = new Set([WorkerMessage.EVENT, WorkerMessage.OUTPUT, WorkerMessage.FETCH, WorkerMessage.ABORT, WorkerMessage.RUN_RESULT, WorkerMessage.FS_RESULT]);
+const AFTER_READY = new Set([
+  WorkerMessage.EVENT, WorkerMessage.OUTPUT, WorkerMessage.FETCH, WorkerMessage.ABORT, WorkerMessage.RUN_RESULT, WorkerMessage.FS_RESULT,
+  WorkerMessage.TOOL, WorkerMessage.TOOL_ABORT, WorkerMessage.FATAL,
+]);
 
 /**
  * @param {import("./runtime.mjs").Settings & {workerURL?: string | URL}} settings
@@ -48,7 +51,17 @@ export async function startInWorker(settings) {
     dropped[reason] = (dropped[reason] ?? 0) + 1;
     events.deliverPageEvent({ type: "worker.message_dropped", severity: "warn", reason, count: dropped[reason] });
   };
-  let session = await startSession(settings, scriptURL, shape, drop);
+  /**
+   * Pyodide in this worker failed fatally (memory_limit.mjs: an abort where no MemoryError could
+   * be raised): its runs cannot finish, so they end as a timeout's last stage does.
+   * @param {Session} target
+   */
+  const onFatal = async (target) => {
+    const runs = target.pending.size;
+    await restart(target, "fatal");
+    events.deliverPageEvent({ type: "runtime.interrupted", severity: "warn", stage: "restart", reason: "fatal", runs });
+  };
+  let session = await startSession(settings, scriptURL, shape, drop, onFatal);
   /** @type {Promise<Session> | null} */
   let restarting = null;
   let closed = false;
@@ -85,12 +98,13 @@ export async function startInWorker(settings) {
 
   /**
    * @param {Session} old
-   * @param {"timeout" | "signal" | "interrupt"} reason
+   * @param {"timeout" | "signal" | "interrupt" | "fatal"} reason
    */
   async function restart(old, reason) {
     if (restarting || old !== session) return;
     old.terminate(new RunInterruptedError(reason, "restart"));
-    restarting = startSession(settings, scriptURL, shape, drop);
+    settings.tools.bridge.abortAll(); // the calls of the stopped worker have no one to answer
+    restarting = startSession(settings, scriptURL, shape, drop, onFatal);
     try {
       session = await restarting;
     } finally {
@@ -170,6 +184,7 @@ export async function startInWorker(settings) {
       if (closed) return;
       closed = true;
       (await (restarting ?? Promise.resolve(session))).terminate(new Error("runtime is closed"));
+      settings.tools.bridge.abortAll();
     },
   });
 }
@@ -192,9 +207,10 @@ export async function startInWorker(settings) {
  * @param {URL} scriptURL
  * @param {"meta" | "header"} shape
  * @param {(reason: string) => void} drop
+ * @param {(session: Session) => void} onFatal called when Pyodide in this worker failed fatally
  * @returns {Promise<Session>}
  */
-async function startSession({ indexURL, policy, diagnostics, onProgress, bridge, events, output, packages, files }, scriptURL, shape, drop) {
+async function startSession({ indexURL, policy, diagnostics, onProgress, bridge, events, output, packages, files, tools, memoryLimitBytes }, scriptURL, shape, drop, onFatal) {
   const worker = shape === "meta"
     ? new Worker(blobWorkerURL(scriptURL), { type: "module", name: "browser_rt" })
     : new Worker(scriptURL, { type: "module", name: "browser_rt" });
@@ -276,11 +292,23 @@ async function startSession({ indexURL, policy, diagnostics, onProgress, bridge,
         await bridge.abort(message.requestId);
         if (!terminated) worker.postMessage({ type: PageMessage.ABORT_DONE, id: message.id });
         break;
+      case WorkerMessage.TOOL: {
+        const result = await tools.bridge.call(message.call);
+        if (!terminated) worker.postMessage({ type: PageMessage.TOOL_RESULT, id: message.id, result });
+        break;
+      }
+      case WorkerMessage.TOOL_ABORT:
+        await tools.bridge.abort(message.callId);
+        if (!terminated) worker.postMessage({ type: PageMessage.ABORT_DONE, id: message.id });
+        break;
       case WorkerMessage.RUN_RESULT: {
         const failure = runFailure(message);
         settle(message.id, failure ? { ok: false, error: failure } : { ok: true, value: message.ok ? message.value : undefined });
         break;
       }
+      case WorkerMessage.FATAL:
+        onFatal(session);
+        break;
       case WorkerMessage.FS_RESULT:
         settle(message.id, message.ok ? { ok: true, value: message.value } : { ok: false, error: new Error(message.message) });
         break;
@@ -295,7 +323,7 @@ async function startSession({ indexURL, policy, diagnostics, onProgress, bridge,
   };
   worker.postMessage({
     type: PageMessage.INIT, indexURL: indexURL.href, policy, diagnostics: diagnosticsForPython(diagnostics),
-    packages, files, interruptBuffer,
+    packages, files, interruptBuffer, toolsJSON: tools.grantJSON, memoryLimitBytes,
   });
   /** @type {any} */
   let readyMessage;
@@ -323,7 +351,8 @@ async function startSession({ indexURL, policy, diagnostics, onProgress, bridge,
     });
   }
 
-  return {
+  /** @type {Session} */
+  const session = {
     pending,
     interruptBuffer,
     begin() {
@@ -361,6 +390,7 @@ async function startSession({ indexURL, policy, diagnostics, onProgress, bridge,
       pending.clear();
     },
   };
+  return session;
 }
 
 /**

@@ -3,6 +3,7 @@
 import { createRuntime } from "/js_bridge/index.mjs";
 import { EXAMPLES, prelude } from "./examples.mjs";
 import { checkPolicy } from "./policy-check.mjs";
+import { DEMO_TOOLS } from "./tools.mjs";
 import { BridgeRecord, DecisionLog, DiagnosticsView, CspReports } from "./views.mjs";
 
 const $ = (/** @type {string} */ id) => /** @type {any} */ (document.getElementById(id));
@@ -179,6 +180,7 @@ async function restartRuntime() {
       fetchAuthority: state.appliedText,
       isolation: /** @type {"worker" | "page"} */ (state.mode),
       diagnostics: { mode: "metadata_only", sink: (event) => onEvent(event, generation) },
+      tools: DEMO_TOOLS,
       // Python's output streams into the Output panel while the run goes on.
       stdout: (line) => printLine(line, generation),
       stderr: (line) => printLine(line, generation),

@@ -252,4 +252,25 @@ except AttributeError as e:
 print(outcome)
 outcome`,
   },
+  {
+    id: "agent",
+    title: "Agent: a granted tool and one that is not",
+    note: "The page grants one tool, \"search\" (site/tools.mjs). The call is an \"allow\" row whose outcome the page's own record fills in; \"send_email\" was never granted: ToolNotGranted in Python, a \"deny\" row, and nothing called. Argument values never reach the diagnostics.",
+    code: `# Code a model wrote gets tools from the page, not the network.
+from browser_rt.tools import ToolNotGranted
+cx = current_cx()
+print("granted:", sorted(cx.tools.names))
+
+hits = await cx.tools.call("search", query="worker tools", limit=2)
+print("search:", hits)
+
+try:
+    await cx.tools.call("send_email", to="someone@example.com", body="canary-d3m0-mail-body")
+    outcome = "sent"
+except ToolNotGranted as e:
+    outcome = f"ToolNotGranted: {e.tool}"
+print(outcome)
+
+{"hits": hits, "send_email": outcome}`,
+  },
 ];

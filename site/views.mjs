@@ -98,6 +98,10 @@ export class DecisionLog {
       if (decision === "allow") this.waiting.push({ origin: event.origin, method: String(event.method ?? "").toUpperCase(), cell: outcome });
       return;
     }
+    if (event.type === "tool.decision" || event.type === "tool.call") {
+      this.addTool(event, run);
+      return;
+    }
     if (event.type === "fetch.complete" || event.type === "fetch.error") {
       const method = String(event.method ?? "").toUpperCase();
       const index = this.waiting.findIndex((w) => w.origin === event.origin && w.method === method);
@@ -108,6 +112,34 @@ export class DecisionLog {
       cell.parentElement?.setAttribute("data-outcome", cell.textContent);
       if (stick) this.scroller.scrollTop = this.scroller.scrollHeight;
     }
+  }
+
+  /**
+   * A tool call: Python's decision is a row (origin column: the tool), and the page's own
+   * record of the call (`tool.call`) fills in its outcome.
+   * @param {Record<string, any>} event
+   * @param {string} run
+   */
+  addTool(event, run) {
+    const where = `tool: ${event.tool}`;
+    if (event.type === "tool.call") {
+      const index = this.waiting.findIndex((w) => w.origin === where && w.method === "CALL");
+      if (index < 0) return;
+      const [{ cell }] = this.waiting.splice(index, 1);
+      cell.textContent = event.outcome === "performed" ? "done" : `${event.outcome}: ${event.code ?? event.reason}`;
+      cell.parentElement?.setAttribute("data-outcome", cell.textContent);
+      return;
+    }
+    const decision = String(event.decision ?? "?");
+    const row = el("tr", undefined, `decision-${decision === "allow" ? "allow" : "deny"}`);
+    row.dataset.run = run;
+    row.dataset.decision = decision;
+    row.dataset.reason = event.reason ?? "";
+    const outcome = el("td", decision === "allow" ? "…" : "not called", "outcome");
+    row.append(el("td", run), el("td", clock(event.ts), "time"), el("td", decision, "decision"),
+      el("td", event.reason ?? "–", "reason"), el("td", where, "origin"), el("td", "call", "method"), outcome);
+    this.append(row);
+    if (decision === "allow") this.waiting.push({ origin: where, method: "CALL", cell: outcome });
   }
 
   /** @param {HTMLElement} row */

@@ -165,6 +165,7 @@ FIELDS: Final[Mapping[str, Field]] = {
     "task": _metadata(values.identifier),
     "obligation": _metadata(values.identifier),
     "request_id": _metadata(values.identifier),
+    "tool": _metadata(values.identifier),
     "seed": _metadata(values.seed),
     "replay": _metadata(values.replay),
     "paths": _metadata(lambda value: _list_of(values.path_name, value)),

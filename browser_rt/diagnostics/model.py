@@ -45,6 +45,8 @@ EVENT_TYPES: Final[frozenset[str]] = frozenset(
         "fetch.decision",
         "fetch.complete",
         "fetch.error",
+        "tool.decision",
+        "tool.error",
         "runtime.ambient_paths",
         "cancel.overrun",
         "obligation.leak",

@@ -26,6 +26,7 @@ from browser_rt.host.runs import (
 )
 from browser_rt.policy import FetchAuthority
 from browser_rt.runtime import Runtime
+from browser_rt.tools import ToolGrant, ToolHost
 
 NOTABLE_DOORS = (
     "js.fetch",
@@ -68,12 +69,21 @@ class EmbeddedRuntime:
         allow_unredacted: bool = False,
         ci: bool | None = None,
         isolation: str = "page",
+        tools_json: str | None = None,
+        tool_host: ToolHost | None = None,
     ) -> None:
         self.authority = FetchAuthority.from_json(policy_json)
+        self.tools = ToolGrant.from_json(tools_json) if tools_json else ToolGrant.none()
         sinks = [] if host_event is None else [CallbackSink(host_event)]
         self.diagnostics = Diagnostics(diagnostics_mode, sinks, ci=ci, allow_unredacted=allow_unredacted)
         self.isolation = isolation
-        self._runtime = Runtime(authority=self.authority, fetch_host=fetch_host, diagnostics=self.diagnostics)
+        self._runtime = Runtime(
+            authority=self.authority,
+            fetch_host=fetch_host,
+            diagnostics=self.diagnostics,
+            tools=self.tools,
+            tool_host=tool_host,
+        )
         self._globals: dict[str, Any] = {"__name__": "__main__"}
         self._runs: dict[int, asyncio.Future[Any]] = {}
         self._errors: dict[int, dict[str, Any]] = {}

@@ -1,4 +1,5 @@
-"""PyodideFetchHost: hands allowed requests to the JS fetch bridge and maps its answers back.
+"""PyodideFetchHost and PyodideToolHost: hand allowed requests and tool calls to the JS bridges
+and map their answers back.
 
 The JS side (js_bridge/fetch_bridge.mjs, or in worker mode a message port to it) re-checks
 every request against the same frozen policy, so this adapter adds no authority of its own.
@@ -13,6 +14,7 @@ from browser_rt.fetch import FetchDenied, HostRequest, Response
 from browser_rt.fetch.errors import BridgeError, fetch_error_for
 from browser_rt.fetch.host import blocking_fetch
 from browser_rt.policy import Decision, DenyReason
+from browser_rt.tools import ToolBridgeError, ToolCall, ToolDenied, ToolNotGranted, tool_error_for
 
 
 class PyodideFetchHost:
@@ -96,3 +98,37 @@ def _deny_reason(text: str) -> DenyReason:
         return DenyReason(text)
     except ValueError:
         return DenyReason.INVALID_REQUEST
+
+
+class PyodideToolHost:
+    """A ToolHost over a JS object with `call(request)` and `abort(call_id)` (tool_bridge.mjs, or
+    in worker mode messages to it). The page decides on every call again; this adds nothing."""
+
+    def __init__(self, bridge: Any) -> None:
+        import js
+        from pyodide.ffi import to_js
+
+        self._bridge = bridge
+        self._to_js = to_js
+        self._object_from_entries = js.Object.fromEntries
+
+    async def call(self, request: ToolCall) -> str:
+        payload = self._to_js(
+            {"call_id": request.call_id, "tool": request.tool, "args": request.args_json},
+            dict_converter=self._object_from_entries,
+        )
+        try:
+            result = await self._bridge.call(payload)
+        except asyncio.CancelledError:
+            await self._bridge.abort(request.call_id)
+            raise
+        except Exception as exc:  # a JS exception crossing the bridge; its text is not trusted
+            raise ToolBridgeError(request.tool, f"bridge call failed ({type(exc).__name__})") from None
+        if result.ok:
+            return str(result.value)
+        if result.kind == "denied":
+            reason = str(result.reason)
+            if reason == "not_granted":
+                raise ToolNotGranted(request.tool, "not granted by the page")
+            raise ToolDenied(request.tool, reason, str(result.detail)[:200])
+        raise tool_error_for(request.tool, str(result.code), str(result.message))

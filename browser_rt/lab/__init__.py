@@ -9,6 +9,7 @@ from browser_rt.lab.errors import LabError, LabOracleError, LabStall
 from browser_rt.lab.host import ScriptedFetchHost
 from browser_rt.lab.loop import LabLoop
 from browser_rt.lab.runtime import DEFAULT_MAX_STEPS, LabRuntime
+from browser_rt.lab.tools import ScriptedToolHost
 from browser_rt.lab.trace import Trace
 
 __all__ = [
@@ -19,5 +20,6 @@ __all__ = [
     "LabRuntime",
     "LabStall",
     "ScriptedFetchHost",
+    "ScriptedToolHost",
     "Trace",
 ]

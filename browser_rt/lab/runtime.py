@@ -13,9 +13,11 @@ from browser_rt.lab.host import ScriptedFetchHost
 from browser_rt.lab.loop import LabLoop
 from browser_rt.lab.oracles import Oracles
 from browser_rt.lab.rng import MAX_SEED
+from browser_rt.lab.tools import ScriptedToolHost
 from browser_rt.lab.trace import Trace
 from browser_rt.policy import FetchAuthority
 from browser_rt.runtime import DEFAULT_CLEANUP_SECONDS, Runtime
+from browser_rt.tools import ToolGrant
 
 DEFAULT_MAX_STEPS = 1_000_000
 """Task steps one run may take before it counts as a livelock."""
@@ -28,6 +30,7 @@ class LabRuntime:
 
         lab = LabRuntime(seed=3)
         lab.fetch_host.respond("https://api.example.com/x", body=b"{}", delay=0.05)
+        lab.tool_host.respond("search", lambda args: [args["query"]], delay=0.01)
         result = lab.run(main, authority=FetchAuthority.from_dict({"origins": [...]}))
         lab.fingerprint      # the same for seed 3 on every runtime
 
@@ -48,6 +51,7 @@ class LabRuntime:
         self.trace = Trace()
         self.loop = LabLoop(seed, self.trace, max_steps=max_steps)  # type: ignore[abstract]
         self.fetch_host = ScriptedFetchHost(self.trace, self.loop.time)
+        self.tool_host = ScriptedToolHost(self.trace, self.loop.time)
         self.events = MemorySink(capacity=EVENT_CAPACITY)
         """Redacted diagnostics records of runs that used the lab's own `diagnostics`."""
         context: dict[str, object] = {"seed": seed} if replay is None else {"seed": seed, "replay": replay}
@@ -71,11 +75,17 @@ class LabRuntime:
         authority: FetchAuthority,
         diagnostics: Diagnostics | None = None,
         cleanup: float = DEFAULT_CLEANUP_SECONDS,
+        tools: ToolGrant | None = None,
     ) -> T:
-        """Run `main(cx)` under browser_rt's runtime with the scripted host, then check oracles."""
+        """Run `main(cx)` under browser_rt's runtime with the scripted hosts, then check oracles.
+
+        `tools` is the grant main's `Cx` gets (none by default); its calls reach `tool_host`.
+        """
         runtime = Runtime(
             authority=authority,
             fetch_host=self.fetch_host,
+            tools=tools,
+            tool_host=self.tool_host,
             diagnostics=diagnostics if diagnostics is not None else self.diagnostics,
             observer=self._oracles,
             cleanup=cleanup,

@@ -23,17 +23,26 @@ from browser_rt.runtime.obligation import Obligation
 from browser_rt.runtime.region import Region
 from browser_rt.runtime.services import Services, check_seconds, event_id
 from browser_rt.runtime.task import TaskState
+from browser_rt.tools import NoToolHost, ToolGrant, authorized_tool_call
 
 
 class Cx:
     """One task's capabilities. Children get their own `Cx` from the regions they run in."""
 
-    __slots__ = ("_authority", "_services", "_state")
+    __slots__ = ("_authority", "_services", "_state", "_tools")
 
-    def __init__(self, services: Services, state: TaskState, authority: FetchAuthority, /) -> None:
+    def __init__(
+        self,
+        services: Services,
+        state: TaskState,
+        authority: FetchAuthority,
+        tools: ToolGrant | None = None,
+        /,
+    ) -> None:
         self._services = services
         self._state = state
         self._authority = authority
+        self._tools = tools if tools is not None else ToolGrant.none()
 
     # -- what this task is --------------------------------------------------------------------
 
@@ -41,6 +50,11 @@ class Cx:
     def authority(self) -> FetchAuthority:
         """The network grant of this task; `narrow` makes a smaller one."""
         return self._authority
+
+    @property
+    def tools(self) -> CxTools:
+        """The host functions this task may call: `await cx.tools.call("search", query="...")`."""
+        return CxTools(self)
 
     @property
     def task(self) -> str:
@@ -80,14 +94,17 @@ class Cx:
         """Open an obligation this task must `commit` or `abort` before it ends."""
         return self._state.open_obligation(name)
 
-    def narrow(self, **grants: Any) -> Cx:
-        """The same task with a smaller authority (`FetchAuthority.narrow` arguments). Regions
-        opened from the result give their children the smaller authority too."""
-        return Cx(self._services, self._state, self._authority.narrow(**grants))
+    def narrow(self, *, tools: Iterable[str] | None = None, **grants: Any) -> Cx:
+        """The same task with a smaller authority (`FetchAuthority.narrow` arguments) and, with
+        `tools=[...]`, only those of its tools (naming one it lacks is a ValueError). Regions
+        opened from the result give their children the smaller grants too."""
+        authority = self._authority.narrow(**grants) if grants else self._authority
+        granted = self._tools if tools is None else self._tools.narrow(tools)
+        return Cx(self._services, self._state, authority, granted)
 
     def _child(self, state: TaskState) -> Cx:
-        """The `Cx` of a new child task: same runtime and authority, its own state."""
-        return Cx(self._services, state, self._authority)
+        """The `Cx` of a new child task: same runtime, authority and tools, its own state."""
+        return Cx(self._services, state, self._authority, self._tools)
 
     # -- checkpoints --------------------------------------------------------------------------
 
@@ -172,6 +189,32 @@ class Cx:
             raise self._report(exceeded) from None
         return response
 
+    async def _call_tool(self, name: str, args: Mapping[str, Any]) -> Any:
+        """A tool call, bounded by the deadline budget like a fetch (`CxTools.call`)."""
+        self._check_deadline()
+        if _cancel_pending():
+            await asyncio.sleep(0)  # takes delivery: nothing is sent for a cancelled task
+        services = self._services
+        state = self._state
+        call = authorized_tool_call(
+            self._tools,
+            services.tool_host if services.tool_host is not None else NoToolHost(),
+            services.diagnostics,
+            name,
+            args,
+            context={"region": event_id(state.region), "task": event_id(state.name)},
+        )
+        meter = state.meter
+        if meter is None or meter.deadline_at is None:
+            return await call
+        try:
+            async with asyncio.timeout_at(meter.deadline_at) as window:
+                return await call
+        except TimeoutError:
+            if window.expired():
+                raise self._report(meter.deadline_error(services.loop.time())) from None
+            raise
+
     def _check_deadline(self) -> None:
         meter = self._state.meter
         if meter is None or meter.deadline_at is None:
@@ -193,6 +236,35 @@ class Cx:
 
     def __repr__(self) -> str:
         return f"<Cx task={self._state.name!r} region={self._state.region!r}>"
+
+
+class CxTools:
+    """The tools of one `Cx`. The tool's name is data, as a URL is to `cx.fetch`: the grant
+    decides on it, names that clash with Python attributes are fine, and type checkers see one
+    method rather than attributes made up at run time."""
+
+    __slots__ = ("_cx",)
+
+    def __init__(self, cx: Cx) -> None:
+        self._cx = cx
+
+    @property
+    def names(self) -> frozenset[str]:
+        """The names this task may call."""
+        return self._cx._tools.names
+
+    async def call(self, name: str, /, **args: Any) -> Any:
+        """Call tool `name` with `args` as a JSON object; return its JSON result.
+
+        The order is a checkpoint (cancellation, deadline), then this task's grant and the JSON
+        bounds (`ToolNotGranted`, `ToolDenied`: nothing is sent), then the page, which checks
+        again and applies the tool's timeout and rate limit. Cancelling the task aborts the call
+        and fires the tool's AbortSignal. A tool that raises gives `ToolFailed` with its message.
+        """
+        return await self._cx._call_tool(name, args)
+
+    def __repr__(self) -> str:
+        return f"<CxTools {sorted(self.names)}>"
 
 
 def _cancel_pending() -> bool:

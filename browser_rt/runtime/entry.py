@@ -14,6 +14,7 @@ from browser_rt.runtime.cx import Cx
 from browser_rt.runtime.obligation import ObligationLeak
 from browser_rt.runtime.services import DEFAULT_CLEANUP_SECONDS, RuntimeObserver, Services, check_seconds
 from browser_rt.runtime.task import TaskState
+from browser_rt.tools import NoToolHost, ToolGrant, ToolHost
 
 type Main[T] = Callable[[Cx], Coroutine[Any, Any, T]]
 
@@ -42,6 +43,8 @@ class Runtime:
         diagnostics: Diagnostics | None = None,
         observer: RuntimeObserver | None = None,
         cleanup: float = DEFAULT_CLEANUP_SECONDS,
+        tools: ToolGrant | None = None,
+        tool_host: ToolHost | None = None,
     ) -> None:
         if not isinstance(authority, FetchAuthority):
             raise TypeError(
@@ -63,6 +66,11 @@ class Runtime:
         self.diagnostics = diagnostics if diagnostics is not None else Diagnostics()
         self.observer = observer
         self.cleanup = check_seconds("cleanup", cleanup)
+        if tools is not None and not isinstance(tools, ToolGrant):
+            raise TypeError(f"tools: expected a browser_rt.tools.ToolGrant, got {type(tools).__name__}")
+        self.tools = tools if tools is not None else ToolGrant.none()
+        """The tools main may call; without a grant, none."""
+        self.tool_host: ToolHost = tool_host if tool_host is not None else NoToolHost()
         self._limiter: tuple[asyncio.AbstractEventLoop, FetchAuthority, RequestLimiter] | None = None
 
     def request_limiter(self, loop: asyncio.AbstractEventLoop) -> RequestLimiter:
@@ -89,9 +97,10 @@ class Runtime:
             observer=self.observer,
             cleanup=self.cleanup,
             request_limiter=self.request_limiter(loop),
+            tool_host=self.tool_host,
         )
         state = TaskState("main", ROOT_REGION, None)
-        cx = Cx(services, state, self.authority)
+        cx = Cx(services, state, self.authority, self.tools)
         coro = main(cx)
         if not asyncio.iscoroutine(coro):
             raise TypeError(

@@ -1,5 +1,5 @@
 """What every task of one runtime shares: the loop, the fetch host and its request limiter,
-diagnostics, task names.
+the tool host, diagnostics, task names.
 
 Kept apart from `Cx` so that spawning a task copies three references, not a dozen.
 """
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from browser_rt.fetch import FetchHost, RequestLimiter
     from browser_rt.runtime.obligation import Obligation
     from browser_rt.runtime.region import Region
+    from browser_rt.tools import ToolHost
 
 DEFAULT_CLEANUP_SECONDS = 1.0
 """How long a cancelled region waits for its tasks' cleanup before it reports an overrun."""
@@ -57,6 +58,7 @@ class Services:
         "loop",
         "observer",
         "request_limiter",
+        "tool_host",
     )
 
     def __init__(
@@ -68,9 +70,12 @@ class Services:
         observer: RuntimeObserver | None,
         cleanup: float,
         request_limiter: RequestLimiter | None = None,
+        tool_host: ToolHost | None = None,
     ) -> None:
         self.loop = loop
         self.fetch_host = fetch_host
+        self.tool_host = tool_host
+        """Performs the tool calls every task's grant allows (None: the runtime has no host)."""
         self.request_limiter = request_limiter
         """The runtime's one limiter, which every task's fetch passes (None: no limits)."""
         self.diagnostics = diagnostics
