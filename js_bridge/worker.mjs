@@ -81,7 +81,7 @@ async function init(data) {
   if (unproven.length > 0) throw new Error(`worker isolation is not in force: ${unproven.join("; ")}`);
   const files = Array.from(data.files ?? [], ([path, bytes]) => /** @type {[string, Uint8Array]} */ ([resolveFsPath(path, "files"), bytes]));
   const pyodide = await bootPython(new URL(data.indexURL), (stage, fraction) => send({ type: WorkerMessage.PROGRESS, stage, fraction }), {
-    packages: data.packages ?? [], write: output.write, files,
+    packages: data.packages ?? [], write: output.write, files, onEvent: (event) => send({ type: WorkerMessage.EVENT, event }),
   });
   if (data.interruptBuffer) pyodide.setInterruptBuffer(data.interruptBuffer);
   fs = fileOps(pyodide);
