@@ -197,6 +197,8 @@ def build_bundle(
         except LockError as exc:
             raise BundleError(str(exc)) from None
         wheel_records = _wheel_records(shipped, role_of)
+        # The snapshot next, for the same reason: a module that cannot be imported stops it here.
+        snapshot = _take_snapshot(inputs, core, shipped, role_of, progress) if inputs.snapshot else None
 
         pyodide_out = out / "pyodide"
         pyodide_out.mkdir(parents=True, exist_ok=True)
@@ -211,7 +213,7 @@ def build_bundle(
         progress(f"[bundle] {len(shipped)} wheels -> {pyodide_out}")
 
         _write_text_if_changed(pyodide_out / "pyodide-lock.json", lock_text, report)
-        snapshot_record = _ship_snapshot(inputs, core, shipped, role_of, pyodide_out, report, progress)
+        snapshot_record = _ship_snapshot(snapshot, pyodide_out, report, progress)
         report.lock_rewritten = str(pyodide_out / "pyodide-lock.json") in report.copied
         progress(f"[bundle] pyodide-lock.json {'rewritten' if report.lock_rewritten else 'unchanged'}")
 
@@ -287,24 +289,22 @@ def _check_inputs(inputs: BundleInputs, progress: Progress) -> PyodideCore:
     return PyodideCore(version, info)
 
 
-def _ship_snapshot(
+@dataclass(frozen=True)
+class _Snapshot:
+    """A snapshot taken (in the cache) and what the bundle says about it."""
+
+    container: Path
+    info_text: str
+
+
+def _take_snapshot(
     inputs: BundleInputs,
     core: PyodideCore,
     shipped: dict[Path, Path],
     role_of: dict[Path, str],
-    pyodide_out: Path,
-    report: BundleReport,
     progress: Progress,
-) -> dict[str, Any] | None:
-    """Put the memory snapshot and its description in `pyodide_out` (or remove them, with
-    --no-snapshot); returns what the manifest says about it."""
-    container_out, info_out = pyodide_out / SNAPSHOT_NAME, pyodide_out / SNAPSHOT_INFO_NAME
-    if not inputs.snapshot:
-        for stale in (container_out, info_out):
-            if stale.is_file():
-                progress(f"[bundle] removing {stale.name} (--no-snapshot)")
-                stale.unlink()
-        return None
+) -> _Snapshot:
+    """The memory snapshot of browser_rt, its runtime wheels and (unless left out) the app's."""
     roles = ("runtime", "project", "app") if inputs.snapshot_app else ("runtime", "project")
     chosen = [
         SnapshotWheel(wheel, top_level_modules(wheel) if role_of[source] == "app" else ())
@@ -322,11 +322,27 @@ def _ship_snapshot(
     except SnapshotError as exc:
         raise BundleError(str(exc)) from None
     packages = [wheel_distribution(w.path) for w in chosen]
-    _copy_verified(container, container_out, report)
     info = snapshot_info(container, build_id=build_id, version=core.version, packages=packages)
-    _write_text_if_changed(info_out, info, report)
-    progress(f"[bundle] memory snapshot ({container.stat().st_size} bytes, {', '.join(sorted(packages))})")
-    return dict(json.loads(info))
+    return _Snapshot(container, info)
+
+
+def _ship_snapshot(
+    snapshot: _Snapshot | None, pyodide_out: Path, report: BundleReport, progress: Progress
+) -> dict[str, Any] | None:
+    """Put the snapshot and its description in `pyodide_out`, or remove a previous build's
+    (--no-snapshot); returns what the manifest says about it."""
+    container_out, info_out = pyodide_out / SNAPSHOT_NAME, pyodide_out / SNAPSHOT_INFO_NAME
+    if snapshot is None:
+        for stale in (container_out, info_out):
+            if stale.is_file():
+                progress(f"[bundle] removing {stale.name} (--no-snapshot)")
+                stale.unlink()
+        return None
+    _copy_verified(snapshot.container, container_out, report)
+    _write_text_if_changed(info_out, snapshot.info_text, report)
+    record: dict[str, Any] = json.loads(snapshot.info_text)
+    progress(f"[bundle] memory snapshot: {record['bytes']} bytes, {', '.join(record['packages'])}")
+    return record
 
 
 def _project_origin(inputs: BundleInputs) -> str:

@@ -91,8 +91,6 @@ def top_level_modules(wheel: Path) -> tuple[str, ...]:
     found: set[str] = set()
     for name in names:
         first, _, rest = name.partition("/")
-        if first.endswith((".dist-info", ".data")) or not first.isidentifier() and not first.endswith(".py"):
-            continue
         if rest and first.isidentifier():
             found.add(first)
         elif not rest and first.endswith(".py") and first[:-3].isidentifier():
@@ -143,7 +141,9 @@ def snapshot_info(container: Path, *, build_id: str, version: str, packages: lis
 def _run(pyodide_dir: Path, wheels: list[SnapshotWheel], target: Path) -> None:
     node = shutil.which("node")
     if node is None:
-        raise SnapshotError("node is not on PATH: it runs Pyodide to take the snapshot (or use --no-snapshot)")
+        raise SnapshotError(
+            "node is not on PATH: it runs Pyodide to take the snapshot (or use --no-snapshot)"
+        )
     imports = [*RUNTIME_IMPORTS, *(name for w in wheels for name in w.imports)]
     with tempfile.TemporaryDirectory(prefix="browser-rt-snapshot-") as scratch:
         out = Path(scratch) / SNAPSHOT_NAME
