@@ -34,7 +34,10 @@ BUNDLE = ROOT / "build" / "bundle"
 
 def bundle_wheels() -> list[SnapshotWheel]:
     """browser_rt and idna as the bundle ships them (`make bundle` first)."""
-    found = [*sorted((BUNDLE / "pyodide").glob("browser_rt-*.whl")), *sorted((BUNDLE / "pyodide").glob("idna-*.whl"))]
+    found = [
+        *sorted((BUNDLE / "pyodide").glob("browser_rt-*.whl")),
+        *sorted((BUNDLE / "pyodide").glob("idna-*.whl")),
+    ]
     if len(found) != 2:
         pytest.skip(f"{BUNDLE} has no browser_rt and idna wheels: run `make bundle`")
     return [SnapshotWheel(path, ()) for path in found]
@@ -71,9 +74,15 @@ def test_the_snapshot_holds_no_secret_of_the_machine_that_built_it(
     assert len(data) > 10_000_000, "not a whole interpreter"
     for where, value in canaries.items():
         for encoding in ("utf-8", "utf-16-le", "utf-32-le"):
-            assert value.encode(encoding) not in data, f"the builder's {where} ({value}) is in the snapshot ({encoding})"
+            assert value.encode(encoding) not in data, (
+                f"the builder's {where} ({value}) is in the snapshot ({encoding})"
+            )
     assert str(tmp_path).encode() not in data
-    for stamp in (time.strftime("%Y-%m-%d", built_at), time.strftime("%Y%m%d", built_at), str(int(time.mktime(built_at)))[:7]):
+    for stamp in (
+        time.strftime("%Y-%m-%d", built_at),
+        time.strftime("%Y%m%d", built_at),
+        str(int(time.mktime(built_at)))[:7],
+    ):
         assert stamp.encode() not in data, f"the build time ({stamp}) is in the snapshot"
 
 
@@ -111,7 +120,9 @@ def test_the_bundle_records_the_snapshot_and_verify_catches_one_changed_byte(tmp
     record = manifest["snapshot"]
     assert record == info
     assert record["sha256"] == manifest["files"][f"pyodide/{SNAPSHOT_NAME}"]
-    assert record["pyodide"] == PYODIDE_NPM_VERSION and record["build_id"] == check_snapshot_api(PYODIDE, PYODIDE_NPM_VERSION)
+    assert record["pyodide"] == PYODIDE_NPM_VERSION and record["build_id"] == check_snapshot_api(
+        PYODIDE, PYODIDE_NPM_VERSION
+    )
     assert {"browser-rt", "idna"} <= set(record["packages"])
     copy = tmp_path / "bundle"
     shutil.copytree(BUNDLE, copy)
@@ -129,6 +140,12 @@ def test_the_app_s_top_level_modules_are_what_its_wheel_installs(tmp_path: Path)
 
     wheel = tmp_path / "app-1.0-py3-none-any.whl"
     with zipfile.ZipFile(wheel, "w") as archive:
-        for name in ("app/__init__.py", "app/sub/x.py", "helper.py", "app-1.0.dist-info/METADATA", "not-a-name/x.py"):
+        for name in (
+            "app/__init__.py",
+            "app/sub/x.py",
+            "helper.py",
+            "app-1.0.dist-info/METADATA",
+            "not-a-name/x.py",
+        ):
             archive.writestr(name, "")
     assert top_level_modules(wheel) == ("app", "helper")
