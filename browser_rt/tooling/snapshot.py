@@ -144,6 +144,7 @@ def _run(pyodide_dir: Path, wheels: list[SnapshotWheel], target: Path) -> None:
         raise SnapshotError(
             "node is not on PATH: it runs Pyodide to take the snapshot (or use --no-snapshot)"
         )
+    flags = _jspi_flags(node)
     imports = [*RUNTIME_IMPORTS, *(name for w in wheels for name in w.imports)]
     with tempfile.TemporaryDirectory(prefix="browser-rt-snapshot-") as scratch:
         out = Path(scratch) / SNAPSHOT_NAME
@@ -158,7 +159,7 @@ def _run(pyodide_dir: Path, wheels: list[SnapshotWheel], target: Path) -> None:
         try:
             # An empty environment and a neutral folder: nothing of the builder's reaches Node.
             result = subprocess.run(
-                [node, str(_RUNNER), str(job_path)],
+                [node, *flags, str(_RUNNER), str(job_path)],
                 capture_output=True,
                 text=True,
                 timeout=_NODE_TIMEOUT_S,
@@ -176,3 +177,25 @@ def _run(pyodide_dir: Path, wheels: list[SnapshotWheel], target: Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(out, target.with_name(target.name + ".tmp"))
         target.with_name(target.name + ".tmp").replace(target)
+
+
+_JSPI_FLAGS = ((), ("--experimental-wasm-stack-switching",), ("--experimental-wasm-jspi",))
+"""How each Node release turns on WebAssembly stack switching (JSPI), newest default first."""
+
+
+def _jspi_flags(node: str) -> tuple[str, ...]:
+    """The Node flags that give Pyodide JSPI while it takes the snapshot.
+
+    Pyodide records at start-up, in the heap, whether it may switch stacks; a snapshot taken
+    without JSPI would leave `run_sync` (requests, urllib3) broken in every browser that has it.
+    Taken with JSPI, it restores correctly both where JSPI is and where it is not.
+    """
+    probe = "process.exit('Suspending' in WebAssembly || 'Suspender' in WebAssembly ? 0 : 1)"
+    for flags in _JSPI_FLAGS:
+        result = subprocess.run([node, *flags, "-e", probe], capture_output=True, check=False, env={})
+        if result.returncode == 0:
+            return flags
+    raise SnapshotError(
+        f"{node} has no WebAssembly stack switching (JSPI) under any known flag; the snapshot "
+        "needs it (use a newer Node, or --no-snapshot)"
+    )

@@ -28,6 +28,8 @@ try {
     indexURL: `${index}/`, fullStdLib: false, _makeSnapshot: true, env: {}, stdout: () => {}, stderr: () => {},
   });
   if (typeof pyodide.makeMemorySnapshot !== "function") throw new Error(`Pyodide ${version} has no makeMemorySnapshot()`);
+  // The heap records whether stack switching was there at start-up (snapshot.py, _jspi_flags).
+  if (!pyodide._module.jspiSupported) throw new Error("no WebAssembly stack switching (JSPI) in this Node");
   const sitePackages = pyodide.runPython("import site; site.getsitepackages()[0]");
   for (const wheel of job.wheels) {
     pyodide.unpackArchive(new Uint8Array(readFileSync(wheel)), "wheel", { extractDir: sitePackages });
