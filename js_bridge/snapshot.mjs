@@ -63,7 +63,9 @@ export async function restoreFromSnapshot(indexURL, core, options) {
   }
   let pyodide;
   try {
-    pyodide = await core.loadPyodide({ ...options, _loadSnapshot: parsed.pyodideSnapshot });
+    const trampoline = await engineTrampoline(indexURL);
+    pyodide = await core.loadPyodide({ ...options, _loadSnapshot: parsed.pyodideSnapshot, createPyodideModule: trampoline.create });
+    trampoline.restore(pyodide._module);
   } catch (error) {
     // Pyodide compares the build id itself and refuses a foreign snapshot here.
     const text = describe(error);
@@ -152,6 +154,40 @@ function jsReferences(snapshot, words) {
   if (keys === null) return "unreadable";
   const held = keys.filter((/** @type {unknown} */ key) => key !== null).length;
   return held === 0 ? null : `${held} JS references`;
+}
+
+/**
+ * CPython calls Python functions through a trampoline that each engine picks at start-up (a
+ * Wasm one where the engine can build it, else a JS one) and stores in the interpreter's state,
+ * that is, in the heap. The restore overwrites the heap with the builder's choice, made in
+ * Node: with a JS trampoline in the way, JSPI cannot suspend ("trying to suspend JS frames")
+ * and run_sync breaks. So read this engine's own choice as Pyodide starts, and put it back
+ * after the restore. `createPyodideModule` (experimental in Pyodide) lets us watch the start;
+ * the field's place comes from the module's own exports, as Pyodide writes it.
+ * @param {URL} indexURL
+ */
+async function engineTrampoline(indexURL) {
+  const { default: createModule } = await import(new URL("pyodide.asm.mjs", indexURL).href);
+  /** @type {number | null} */
+  let chosen = null;
+  /** @param {any} Module */
+  const slot = (Module) => (Module.__PyRuntime + Module.HEAP32[Module.__PyEM_EMSCRIPTEN_TRAMPOLINE_OFFSET / 4]) / 4;
+  return {
+    /** @param {any} settings */
+    create(settings) {
+      const own = settings.preRun === undefined ? [] : [settings.preRun].flat();
+      // Runs after Emscripten's own pre-run step that stores the engine's trampoline.
+      settings.preRun = [...own, (/** @type {any} */ Module) => {
+        chosen = Module.HEAP32[slot(Module)];
+      }];
+      return createModule(settings);
+    },
+    /** @param {any} Module */
+    restore(Module) {
+      if (chosen === null || typeof Module?.__PyRuntime !== "number") throw new Error("the engine's trampoline was not seen");
+      Module.HEAP32[slot(Module)] = chosen;
+    },
+  };
 }
 
 /** @param {any} FS @param {[string, Uint8Array][]} files */
