@@ -1,5 +1,5 @@
 // The memory snapshot's benchmark, one engine per run, apart from `make bench`:
-//   node bench/snapshot_start.mjs [chromium|firefox|webkit] [rounds] [bundle]   (webkit: under xvfb-run)
+//   node bench/snapshot_start.mjs [chromium|firefox|webkit] [rounds] [bundle] [restart=0]   (webkit: under xvfb-run)
 // Each round opens bench/pages/snapshot_start.html twice in the same browser, in alternating
 // order: a bare loadPyodide() to its first result (the peer), and createRuntime() in worker mode
 // to its first result, then a restart after a timeout. The bundle is served by `browser-rt serve`
@@ -17,7 +17,7 @@ const require = createRequire(import.meta.url);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const { launchEngine, freePort } = require(path.join(ROOT, "e2e", "engines.js"));
 
-const [engineName = "chromium", roundsText = "5", bundleArg = "build/bundle"] = process.argv.slice(2);
+const [engineName = "chromium", roundsText = "5", bundleArg = "build/bundle", restartArg = "restart=1"] = process.argv.slice(2);
 const rounds = Number(roundsText);
 const bundle = path.resolve(ROOT, bundleArg);
 
@@ -62,7 +62,7 @@ try {
   const version = await engine.version();
   /** @param {string} variant */
   const sample = async (variant) => {
-    await engine.open(`${server.origin}/bench/snapshot_start.html?variant=${variant}&t=${Date.now()}`);
+    await engine.open(`${server.origin}/bench/snapshot_start.html?variant=${variant}&${restartArg}&t=${Date.now()}`);
     const got = JSON.parse(await engine.waitForText('#result[data-state="done"]', 120_000));
     if (!got.ok || got.value !== 2) throw new Error(`${variant}: ${JSON.stringify(got)}`);
     return got;
@@ -83,7 +83,7 @@ try {
     rounds,
     bare_ms: bare.map(Math.round),
     worker_ms: worker.map((w) => Math.round(w.ms)),
-    restart_ms: worker.map((w) => Math.round(w.restartMs)),
+    restart_ms: worker.filter((w) => w.restartMs !== null).map((w) => Math.round(w.restartMs)),
     boots: [...new Set(worker.flatMap((w) => w.boots))],
     restart_stages: [...new Set(worker.map((w) => w.restartStage))],
   };

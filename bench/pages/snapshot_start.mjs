@@ -5,7 +5,10 @@
 // #result as JSON; nothing is evaluated by the driver, so this runs in every engine.
 import { createRuntime } from "/js_bridge/index.mjs";
 
-const variant = new URLSearchParams(location.search).get("variant");
+const params = new URLSearchParams(location.search);
+const variant = params.get("variant");
+// restart=0 skips the forced restart (an engine where stopping a busy worker hangs the page).
+const restart = params.get("restart") !== "0";
 const result = document.getElementById("result");
 
 async function bare() {
@@ -22,10 +25,15 @@ async function worker() {
   const rt = await createRuntime({ indexURL: "/pyodide/", isolation: "worker", diagnostics: { sink: (e) => events.push(e) } });
   const value = await rt.runPythonAsync("1 + 1");
   const ms = performance.now() - start;
-  const error = await rt.runPythonAsync("while True:\n    pass", { timeout: 200 }).catch((e) => e);
-  const stopped = performance.now();
-  const again = await rt.runPythonAsync("2 + 2");
-  const restartMs = performance.now() - stopped;
+  let restartMs = null;
+  let error = null;
+  let again = null;
+  if (restart) {
+    error = await rt.runPythonAsync("while True:\n    pass", { timeout: 200 }).catch((e) => e);
+    const stopped = performance.now();
+    again = await rt.runPythonAsync("2 + 2");
+    restartMs = performance.now() - stopped;
+  }
   await rt.close();
   const boots = events.filter((e) => String(e.type).startsWith("snapshot.")).map((e) => e.type === "snapshot.restored" ? "restored" : `fallback:${e.reason}`);
   return { ms, value, restartMs, restartStage: error?.stage ?? null, restartValue: again, boots };
