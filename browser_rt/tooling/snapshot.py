@@ -36,8 +36,18 @@ RUNTIME_IMPORTS = (
     "browser_rt.host.revocation",
 )
 """What every runtime imports before user code; the snapshot holds them imported."""
-PRIVATE_API = ("_makeSnapshot", "_loadSnapshot", "makeMemorySnapshot", "BUILD_ID")
-"""The private Pyodide names the snapshot relies on, looked for in pyodide.mjs and pyodide.asm.mjs."""
+PRIVATE_API = (
+    "_makeSnapshot",
+    "_loadSnapshot",
+    "makeMemorySnapshot",
+    "BUILD_ID",
+    "createPyodideModule",
+    "__PyEM_EMSCRIPTEN_TRAMPOLINE_OFFSET",
+    "__PyRuntime",
+)
+"""The private (or experimental) Pyodide names the snapshot relies on, looked for in pyodide.mjs
+and pyodide.asm.mjs: the last three let js_bridge/snapshot.mjs put the engine's own call
+trampoline back after a restore."""
 
 _RUNNER = Path(__file__).parent / "snapshot_node.mjs"
 _CORE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "package.json")
