@@ -6,23 +6,35 @@
 
 import { withMemoryLimit } from "./memory_limit.mjs";
 import { FS_ROOT } from "./run_options.mjs";
+import { restoreFromSnapshot, snapshotEvent } from "./snapshot.mjs";
 
 /**
  * @param {URL} indexURL the bundle's pyodide/ folder
  * @param {(stage: string, fraction: number) => void} onProgress
- * @param {{packages?: string[], write?: (stream: string, line: string) => void, files?: [string, Uint8Array][], memoryLimitBytes?: number | null}} [extras]
+ * @param {{packages?: string[], write?: (stream: string, line: string) => void, files?: [string, Uint8Array][], memoryLimitBytes?: number | null, onEvent?: (event: Record<string, unknown>) => void}} [extras]
  *   the app's packages (names in the bundle's lock), where Python's output goes, files to
- *   write into FS_ROOT before any user code runs, and the cap on Wasm memory (memory_limit.mjs)
+ *   write into FS_ROOT before any user code runs, the cap on Wasm memory (memory_limit.mjs), and
+ *   where the boot's own event goes (whether the bundle's memory snapshot was restored, or why not)
  * @returns {Promise<any>} the Pyodide API object
  */
-export async function bootPython(indexURL, onProgress, { packages = [], write, files = [], memoryLimitBytes = null } = {}) {
+export async function bootPython(indexURL, onProgress, { packages = [], write, files = [], memoryLimitBytes = null, onEvent = () => {} } = {}) {
   onProgress("loading-pyodide", 0.05);
-  const { loadPyodide } = await import(new URL("pyodide.mjs", indexURL).href);
+  const core = await import(new URL("pyodide.mjs", indexURL).href);
   if (packages.length > 0) await checkPackagesInLock(indexURL, packages);
-  // Passing the packages to loadPyodide lets Pyodide fetch the wheels while it is still booting.
-  const pyodide = await withMemoryLimit(memoryLimitBytes, () => loadPyodide({
-    indexURL: pyodideIndexArgument(indexURL), fullStdLib: false, packages: ["browser_rt", ...packages],
-  }));
+  const base = { indexURL: pyodideIndexArgument(indexURL), fullStdLib: false };
+  // The memory cap wraps both roads: the restored heap is capped like a fresh one.
+  const pyodide = await withMemoryLimit(memoryLimitBytes, async () => {
+    const restored = await restoreFromSnapshot(indexURL, core, base);
+    onEvent(snapshotEvent(restored));
+    if (restored.ok) {
+      const inSnapshot = new Set(restored.packages);
+      const rest = packages.filter((name) => !inSnapshot.has(normalizeName(name)));
+      if (rest.length > 0) await restored.pyodide.loadPackage(rest);
+      return restored.pyodide;
+    }
+    // Passing the packages to loadPyodide lets Pyodide fetch the wheels while it is still booting.
+    return core.loadPyodide({ ...base, packages: ["browser_rt", ...packages] });
+  });
   if (write) {
     pyodide.setStdout({ batched: (/** @type {string} */ line) => write("stdout", line) });
     pyodide.setStderr({ batched: (/** @type {string} */ line) => write("stderr", line) });

@@ -95,7 +95,9 @@ export async function createRuntime(options = {}) {
  * @returns {Promise<import("./index").BrowserRuntime>}
  */
 async function startInPage({ indexURL, policy, diagnostics, onProgress, authority, bridge, events, output, packages, files, tools, memoryLimitBytes }) {
-  const pyodide = await bootPython(indexURL, onProgress, { packages, files, memoryLimitBytes, write: (stream, line) => output.deliver(stream, [line]) });
+  const pyodide = await bootPython(indexURL, onProgress, {
+    packages, files, memoryLimitBytes, write: (stream, line) => output.deliver(stream, [line]), onEvent: events.deliverPageEvent,
+  });
   const embedded = makeEmbedded(pyodide, {
     policy,
     bridge: { perform: bridge.perform, abort: bridge.abort },

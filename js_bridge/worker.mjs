@@ -94,6 +94,7 @@ async function init(data) {
   const files = Array.from(data.files ?? [], ([path, bytes]) => /** @type {[string, Uint8Array]} */ ([resolveFsPath(path, "files"), bytes]));
   const pyodide = await bootPython(new URL(data.indexURL), (stage, fraction) => send({ type: WorkerMessage.PROGRESS, stage, fraction }), {
     packages: data.packages ?? [], write: output.write, files, memoryLimitBytes: data.memoryLimitBytes ?? null,
+    onEvent: (event) => send({ type: WorkerMessage.EVENT, event }),
   });
   if (data.interruptBuffer) pyodide.setInterruptBuffer(data.interruptBuffer);
   // The page answers a fatal failure the way it answers a run that will not stop: a fresh worker.

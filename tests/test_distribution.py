@@ -327,6 +327,8 @@ def bundle_with(tmp_path: Path, requirements: str, *, production: bool = True) -
         include_test_wheels=not production,
         bytecode=False,
         app_requirements=app_requirements,
+        # A stand-in browser_rt wheel: there is no runtime to snapshot (tests/test_snapshot.py).
+        snapshot=False,
     )
     out = tmp_path / "bundle"
     return out, build_bundle(inputs, out, progress=lambda _line: None)

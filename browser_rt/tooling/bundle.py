@@ -36,7 +36,17 @@ from browser_rt.tooling.csp import page_meta_tag
 from browser_rt.tooling.hashing import sha256_file
 from browser_rt.tooling.lockfile import LockError, read_wheel, render_lock
 from browser_rt.tooling.package_data import PYODIDE_NPM_VERSION, data_files, js_bridge_version
-from browser_rt.tooling.requirements import PinnedWheel, normalize_name, read_pins
+from browser_rt.tooling.requirements import PinnedWheel, normalize_name, read_pins, wheel_distribution
+from browser_rt.tooling.snapshot import (
+    SNAPSHOT_INFO_NAME,
+    SNAPSHOT_NAME,
+    SnapshotError,
+    SnapshotWheel,
+    build_snapshot,
+    check_snapshot_api,
+    snapshot_info,
+    top_level_modules,
+)
 
 PYODIDE_CORE_FILES = (
     "pyodide.mjs",
@@ -81,6 +91,11 @@ class BundleInputs:
     ships their sources, for readable tracebacks."""
     app_requirements: Path | None = None
     """The app's own hash-pinned requirements file (`--requirements`), if any."""
+    snapshot: bool = True
+    """Ship a memory snapshot with browser_rt imported (snapshot.py); False boots the normal way."""
+    snapshot_app: bool = True
+    """Also unpack and import the app's own wheels in the snapshot; False leaves them to load
+    after the restore (for app modules that must not be imported at build time)."""
 
     @classmethod
     def for_checkout(cls, root: Path, **overrides: Any) -> BundleInputs:
@@ -182,6 +197,8 @@ def build_bundle(
         except LockError as exc:
             raise BundleError(str(exc)) from None
         wheel_records = _wheel_records(shipped, role_of)
+        # The snapshot next, for the same reason: a module that cannot be imported stops it here.
+        snapshot = _take_snapshot(inputs, core, shipped, role_of, progress) if inputs.snapshot else None
 
         pyodide_out = out / "pyodide"
         pyodide_out.mkdir(parents=True, exist_ok=True)
@@ -196,6 +213,7 @@ def build_bundle(
         progress(f"[bundle] {len(shipped)} wheels -> {pyodide_out}")
 
         _write_text_if_changed(pyodide_out / "pyodide-lock.json", lock_text, report)
+        snapshot_record = _ship_snapshot(snapshot, pyodide_out, report, progress)
         report.lock_rewritten = str(pyodide_out / "pyodide-lock.json") in report.copied
         progress(f"[bundle] pyodide-lock.json {'rewritten' if report.lock_rewritten else 'unchanged'}")
 
@@ -228,6 +246,7 @@ def build_bundle(
                 "abi_version": core.info.get("abi_version"),
             },
             "wheels": wheel_records,
+            "snapshot": snapshot_record,
         },
     )
     progress(
@@ -268,6 +287,62 @@ def _check_inputs(inputs: BundleInputs, progress: Progress) -> PyodideCore:
     if not (inputs.js_bridge_dir / "index.mjs").is_file():
         raise BundleError(f"{inputs.js_bridge_dir}/index.mjs is missing: js_bridge sources not found")
     return PyodideCore(version, info)
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """A snapshot taken (in the cache) and what the bundle says about it."""
+
+    container: Path
+    info_text: str
+
+
+def _take_snapshot(
+    inputs: BundleInputs,
+    core: PyodideCore,
+    shipped: dict[Path, Path],
+    role_of: dict[Path, str],
+    progress: Progress,
+) -> _Snapshot:
+    """The memory snapshot of browser_rt, its runtime wheels and (unless left out) the app's."""
+    roles = ("runtime", "project", "app") if inputs.snapshot_app else ("runtime", "project")
+    chosen = [
+        SnapshotWheel(wheel, top_level_modules(wheel) if role_of[source] == "app" else ())
+        for source, wheel in shipped.items()
+        if role_of[source] in roles
+    ]
+    try:
+        build_id = check_snapshot_api(inputs.pyodide_dir, core.version)
+        container = build_snapshot(
+            chosen,
+            pyodide_dir=inputs.pyodide_dir,
+            cache_dir=inputs.cache_dir.parent / "pyodide-snapshot",
+            progress=progress,
+        )
+    except SnapshotError as exc:
+        raise BundleError(str(exc)) from None
+    packages = [wheel_distribution(w.path) for w in chosen]
+    info = snapshot_info(container, build_id=build_id, version=core.version, packages=packages)
+    return _Snapshot(container, info)
+
+
+def _ship_snapshot(
+    snapshot: _Snapshot | None, pyodide_out: Path, report: BundleReport, progress: Progress
+) -> dict[str, Any] | None:
+    """Put the snapshot and its description in `pyodide_out`, or remove a previous build's
+    (--no-snapshot); returns what the manifest says about it."""
+    container_out, info_out = pyodide_out / SNAPSHOT_NAME, pyodide_out / SNAPSHOT_INFO_NAME
+    if snapshot is None:
+        for stale in (container_out, info_out):
+            if stale.is_file():
+                progress(f"[bundle] removing {stale.name} (--no-snapshot)")
+                stale.unlink()
+        return None
+    _copy_verified(snapshot.container, container_out, report)
+    _write_text_if_changed(info_out, snapshot.info_text, report)
+    record: dict[str, Any] = json.loads(snapshot.info_text)
+    progress(f"[bundle] memory snapshot: {record['bytes']} bytes, {', '.join(record['packages'])}")
+    return record
 
 
 def _project_origin(inputs: BundleInputs) -> str:

@@ -78,6 +78,16 @@ def _add_bundle(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         action="store_true",
         help="ship browser_rt and idna as sources, not bytecode (slower start; source lines in tracebacks)",
     )
+    bundle.add_argument(
+        "--no-snapshot",
+        action="store_true",
+        help="ship no memory snapshot: every start boots Pyodide and imports browser_rt",
+    )
+    bundle.add_argument(
+        "--snapshot-without-app",
+        action="store_true",
+        help="keep the app's own wheels out of the memory snapshot (they load after the restore)",
+    )
     bundle.set_defaults(handler=_bundle)
 
 
@@ -108,6 +118,8 @@ def _bundle(args: argparse.Namespace) -> int:
         "include_test_wheels": not args.production,
         "bytecode": not args.sources,
         "app_requirements": args.requirements,
+        "snapshot": not args.no_snapshot,
+        "snapshot_app": not args.snapshot_without_app,
     }
     try:
         root = args.project_root

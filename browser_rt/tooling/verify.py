@@ -78,7 +78,18 @@ def verify_bundle(folder: Path, manifest: Path | None = None) -> VerifyReport:
         else:
             report.matched += 1
     report.extra = sorted(present - set(files))
+    _check_snapshot_record(data.get("snapshot"), files, report)
     return report
+
+
+def _check_snapshot_record(record: Any, files: dict[str, str], report: VerifyReport) -> None:
+    """The runtime trusts the snapshot only if it hashes to the recorded sha256: the manifest's
+    record of it must name a listed file with that same sha256."""
+    if record is None:
+        return
+    name = f"pyodide/{record.get('file')}" if isinstance(record, dict) else "snapshot"
+    if not isinstance(record, dict) or files.get(name) != record.get("sha256"):
+        report.changed.append(f"{name} (the manifest's snapshot record does not match its files entry)")
 
 
 def format_report(report: VerifyReport) -> str:

@@ -35,6 +35,9 @@ const POLICY = JSON.parse(params.get("policy") ?? "{}");
 const MODE = params.get("mode") ?? "worker";
 // One check by name (e2e/planted-faults.spec.js): the others in `attempt` blocks do not run.
 const ONLY = params.get("only");
+// How the runtime must have booted (e2e/snapshot.spec.js): "restored" from the bundle's memory
+// snapshot, or the reason it fell back; absent, either is fine.
+const SNAPSHOT = params.get("snapshot");
 const status = document.getElementById("status");
 
 /** @type {{name: string, ok: boolean, detail: unknown}[]} */
@@ -54,6 +57,14 @@ async function attempt(name, body) {
   } catch (error) {
     check(name, false, { threw: `${error?.name}: ${String(error?.message ?? error).slice(0, 400)}` });
   }
+}
+
+/** The snapshot.restored or snapshot.fallback event of the start, checked against SNAPSHOT. */
+function checkBoot() {
+  const boot = events.find((e) => String(e.type).startsWith("snapshot."));
+  if (SNAPSHOT === null) return;
+  const got = boot?.type === "snapshot.restored" ? "restored" : boot?.reason;
+  check(`the runtime booted: ${SNAPSHOT}`, got === SNAPSHOT, { boot });
 }
 
 async function start(isolation) {
@@ -343,6 +354,7 @@ async function workerSuite() {
     ...NAVIGATOR_DOORS.map((name) => `navigator.${name}`).filter((name) => !closed.includes(name)),
   ];
   check("worker starts", true, { shape: isolation?.shape, revoked, closed, absent });
+  checkBoot();
   const run = (code) => rt.runPythonAsync(code);
   await run(OUTCOME);
 
@@ -563,6 +575,7 @@ Counter(str(o.get("status") or o.get("denied") or o.get("error")) for o in outco
 
 async function pageSuite() {
   const rt = await start("page");
+  checkBoot();
   const ambient = events.find((e) => e.type === "runtime.ambient_paths");
   const paths = ambient?.paths ?? [];
   // The report comes from the worker's allowlist: the page's own doors to its storage and its

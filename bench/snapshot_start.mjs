@@ -1,0 +1,96 @@
+// The memory snapshot's benchmark, one engine per run, apart from `make bench`:
+//   node bench/snapshot_start.mjs [chromium|firefox|webkit] [rounds] [bundle] [restart=0]   (webkit: under xvfb-run)
+// Each round opens bench/pages/snapshot_start.html twice in the same browser, in alternating
+// order: a bare loadPyodide() to its first result (the peer), and createRuntime() in worker mode
+// to its first result, then a restart after a timeout. The bundle is served by `browser-rt serve`
+// (which sends the worker's CSP). Both variants run with the same warm HTTP cache after the
+// first, unmeasured, round. Prints the medians and their ratio, then the transfer sizes: the
+// snapshot raw, gzip and brotli, against the bytes a normal boot fetches.
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { brotliCompressSync, constants, gzipSync } from "node:zlib";
+import { createRequire } from "node:module";
+
+const require = createRequire(import.meta.url);
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const { launchEngine, freePort } = require(path.join(ROOT, "e2e", "engines.js"));
+
+const [engineName = "chromium", roundsText = "5", bundleArg = "build/bundle", restartArg = "restart=1"] = process.argv.slice(2);
+const rounds = Number(roundsText);
+const bundle = path.resolve(ROOT, bundleArg);
+
+const median = (/** @type {number[]} */ xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+async function serve() {
+  const port = await freePort();
+  const server = spawn(path.join(ROOT, ".venv", "bin", "browser-rt"), ["serve", "--bundle", bundle, "--port", String(port), "--mount", `/bench/=${path.join(ROOT, "bench", "pages")}`], { stdio: "ignore" });
+  const origin = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 150; i++) {
+    try {
+      await fetch(`${origin}/`);
+      return { origin, stop: () => server.kill() };
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  server.kill();
+  throw new Error("browser-rt serve did not start");
+}
+
+/** The bytes each start fetches, and the snapshot compressed (level 9 gzip, quality 11 brotli). */
+function transfer() {
+  const info = JSON.parse(readFileSync(path.join(bundle, "pyodide", "browser_rt-snapshot.json"), "utf8"));
+  const lock = JSON.parse(readFileSync(path.join(bundle, "pyodide", "pyodide-lock.json"), "utf8"));
+  const wheels = ["browser-rt", "idna"].map((name) => lock.packages[name].file_name);
+  const sizes = (/** @type {string[]} */ names) => names.map((name) => {
+    const bytes = readFileSync(path.join(bundle, "pyodide", name));
+    return { name, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length,
+      brotli: brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: bytes.length } }).length };
+  });
+  const core = ["pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"];
+  return { normal: sizes([...core, ...wheels]), snapshot: sizes([...core, info.file, "browser_rt-snapshot.json"]) };
+}
+
+const server = await serve();
+const engine = await launchEngine(engineName);
+try {
+  const version = await engine.version();
+  /** @param {string} variant */
+  const sample = async (variant) => {
+    await engine.open(`${server.origin}/bench/snapshot_start.html?variant=${variant}&${restartArg}&t=${Date.now()}`);
+    const got = JSON.parse(await engine.waitForText('#result[data-state="done"]', 120_000));
+    if (!got.ok || got.value !== 2) throw new Error(`${variant}: ${JSON.stringify(got)}`);
+    return got;
+  };
+  await sample("bare");
+  await sample("worker");
+  const bare = [];
+  const worker = [];
+  for (let i = 0; i < rounds; i++) {
+    for (const variant of i % 2 ? ["worker", "bare"] : ["bare", "worker"]) {
+      const got = await sample(variant);
+      if (variant === "bare") bare.push(got.ms);
+      else worker.push(got);
+    }
+  }
+  const figures = {
+    engine: version,
+    rounds,
+    bare_ms: bare.map(Math.round),
+    worker_ms: worker.map((w) => Math.round(w.ms)),
+    restart_ms: worker.filter((w) => w.restartMs !== null).map((w) => Math.round(w.restartMs)),
+    boots: [...new Set(worker.flatMap((w) => w.boots))],
+    restart_stages: [...new Set(worker.map((w) => w.restartStage))],
+  };
+  const ratio = median(figures.worker_ms) / median(figures.bare_ms);
+  console.log(JSON.stringify({ ...figures, median_bare_ms: median(figures.bare_ms), median_worker_ms: median(figures.worker_ms),
+    ratio: Math.round(ratio * 100) / 100, median_restart_ms: median(figures.restart_ms), transfer: transfer() }, null, 1));
+} finally {
+  await engine.close();
+  server.stop();
+}

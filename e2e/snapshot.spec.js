@@ -1,0 +1,130 @@
+// @ts-check
+// The bundle's memory snapshot in every engine (the Playwright project names it). The snapshot
+// is taken once, in Node, by `browser-rt bundle`; these tests show whether that one snapshot
+// restores in Chromium, Firefox and WebKit, and that a restored worker holds the same boundary
+// as one booted the normal way: the whole worker security suite passes with it, the revocation
+// reports the same doors closed, and hostile Python's escapes end the same way. A snapshot that
+// is missing or has one byte changed is never used: the start falls back and says why.
+// The production bundle runs on a plain static host (no headers), as an embedder deploys it.
+const fs = require("node:fs");
+const path = require("node:path");
+const { test, expect } = require("@playwright/test");
+const { launchEngine } = require("./engines");
+const { OTHER, startRuntime } = require("./helpers");
+const { startBundleOnPlainHost, checksURL } = require("./security-host");
+
+const SNAPSHOT_FILE = "browser_rt.snapshot";
+const ESCAPES = "every ambient escape is blocked";
+
+/** @type {import("./engines").EngineDriver} */
+let engine;
+/** @type {{origin: string, folder: string, stop: () => void}[]} */
+const hosts = [];
+
+test.describe.configure({ mode: "serial" });
+
+test.beforeAll(async ({}, testInfo) => {
+  testInfo.setTimeout(120_000);
+  engine = await launchEngine(/** @type {any} */ (testInfo.project.name));
+  testInfo.annotations.push({ type: "engine", description: await engine.version() });
+});
+
+test.afterAll(async () => {
+  await engine?.close();
+  for (const host of hosts) host.stop();
+});
+
+/**
+ * The production bundle on a plain static host, its snapshot changed by `change` first.
+ * @param {(snapshot: string) => void} [change]
+ */
+async function host(change) {
+  const started = await startBundleOnPlainHost();
+  hosts.push(started);
+  change?.(path.join(started.folder, "pyodide", SNAPSHOT_FILE));
+  return started;
+}
+
+/**
+ * Run the check page's suite and return its report; every check must pass.
+ * @param {string} origin @param {string} mode @param {string} snapshot what the boot must report
+ * @param {string} [only] one check by name ("none": only the checks every run makes)
+ */
+async function suite(origin, mode, snapshot, only) {
+  await fetch(`${OTHER}/__reset`);
+  await engine.open(`${checksURL(`${origin}/security.html`, mode, only)}&snapshot=${snapshot}`);
+  const report = JSON.parse(await engine.waitForText('#results[data-state="done"]', 240_000));
+  // With `only`, the checks that need the whole suite's traffic (the bridge record) cannot hold.
+  const required = only ? [only, "worker starts", `the runtime booted: ${snapshot}`] : null;
+  const failed = report.checks.filter((/** @type {any} */ c) => !c.ok && (!required || required.includes(c.name)));
+  expect(failed, JSON.stringify(failed, null, 1)).toEqual([]);
+  expect(report.checks.map((/** @type {any} */ c) => c.name)).toContain(`the runtime booted: ${snapshot}`);
+  // Give string-scheduled code its chance to reach the other origin: it must see nothing.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  expect((await (await fetch(`${OTHER}/__log`)).json()).requests).toEqual([]);
+  return report;
+}
+
+/** @param {any} report @param {string} name */
+function detail(report, name) {
+  return report.checks.find((/** @type {any} */ c) => c.name === name)?.detail;
+}
+
+/** How each escape ended, without the engine's wording: "blocked:TypeName" or "REACHED". */
+function endings(/** @type {Record<string, string>} */ outcomes) {
+  return Object.fromEntries(Object.entries(outcomes).map(([name, text]) => [name, text.split(":").slice(0, 2).join(":")]));
+}
+
+test("a restored worker holds the boundary: the whole security suite, and the same escapes as a normal boot", async () => {
+  test.setTimeout(420_000);
+  const intact = await host();
+  const restored = await suite(intact.origin, "worker", "restored");
+  const boot = detail(restored, "the runtime booted: restored").boot;
+  console.log(`[${engine.name}] restored from the snapshot in ${boot.ms} ms (${boot.packages.join(", ")})`);
+  // The same bundle with one byte of the snapshot changed boots the normal way.
+  const changed = await host((file) => {
+    const bytes = fs.readFileSync(file);
+    bytes[Math.floor(bytes.length / 2)] ^= 1;
+    fs.writeFileSync(file, bytes);
+  });
+  const normal = await suite(changed.origin, "worker", "hash_mismatch", ESCAPES);
+  // What ran before user code ran the same way after the restore.
+  const started = (/** @type {any} */ report) => {
+    const { revoked, closed, absent, shape } = detail(report, "worker starts");
+    return { revoked, closed, absent, shape };
+  };
+  expect(started(restored)).toEqual(started(normal));
+  // Hostile Python reaches nothing after the restore that it could not after a normal boot.
+  expect(endings(detail(restored, ESCAPES).outcomes)).toEqual(endings(detail(normal, ESCAPES).outcomes));
+});
+
+test("a bundle without its snapshot boots the normal way and says so", async () => {
+  test.setTimeout(180_000);
+  const without = await host((file) => fs.rmSync(file));
+  await suite(without.origin, "worker", "missing", "none");
+});
+
+test("page mode restores the snapshot too", async () => {
+  test.setTimeout(180_000);
+  const intact = hosts[0] ?? (await host());
+  await suite(intact.origin, "page", "restored");
+});
+
+test("a restart after an interrupt restores the snapshot again", async ({ page }, testInfo) => {
+  test.skip(testInfo.project.name !== "chromium", "drives the page with Playwright (Chromium)");
+  test.setTimeout(120_000);
+  await startRuntime(page, { isolation: "worker" });
+  const got = await page.evaluate(async () => {
+    const w = /** @type {any} */ (window);
+    const started = performance.now();
+    const error = await w.rt.runPythonAsync("while True:\n    pass", { timeout: 300 }).catch((/** @type {any} */ e) => e);
+    const stopped = performance.now();
+    const value = await w.rt.runPythonAsync("1 + 1");
+    return {
+      stage: error?.stage, value, restartMs: Math.round(performance.now() - stopped), totalMs: Math.round(performance.now() - started),
+      boots: w.events.filter((/** @type {any} */ e) => String(e.type).startsWith("snapshot.")).map((/** @type {any} */ e) => e.type),
+    };
+  });
+  console.log(`[chromium] restart after a timeout: first result ${got.restartMs} ms after the interrupted run ended`);
+  expect(got).toMatchObject({ stage: "restart", value: 2, boots: ["snapshot.restored", "snapshot.restored"] });
+});

@@ -1,0 +1,242 @@
+// @ts-check
+/**
+ * Start Pyodide from the bundle's memory snapshot: an interpreter with browser_rt already
+ * imported (browser-rt bundle, snapshot_node.mjs). A snapshot is used only when its bytes hash
+ * (SubtleCrypto) to the sha256 the bundle recorded, it was taken by this very Pyodide build, and
+ * it holds no reference to a JS object. Anything else, including its absence, gives the reason
+ * and the caller boots the normal way: a snapshot can make a start faster, never make it fail.
+ *
+ * The restore runs where the normal boot runs, so in a worker it comes after the isolation proof
+ * and before the revocation, like the boot it replaces.
+ */
+
+/** The bundle's description of its snapshot, beside the Pyodide core. */
+export const SNAPSHOT_INFO = "browser_rt-snapshot.json";
+/** Why a snapshot was not used, as the `snapshot.fallback` event names it. */
+export const FALLBACK_REASONS = Object.freeze([
+  "missing", "unreadable", "hash_mismatch", "build_mismatch", "malformed", "js_references", "no_subtle_crypto", "restore_failed",
+]);
+const MAGIC = "BRTSNAP1";
+/** Largest container accepted (bytes): a Wasm heap of 4 GiB is the most there can be. */
+const MAX_BYTES = 2 ** 32;
+/** Pyodide's own snapshot header: magic, header length, JSON length, 0, then the 256-bit build id. */
+const PYODIDE_MAGIC = 1886286592;
+
+/**
+ * @typedef {{ok: true, pyodide: any, packages: string[], ms: number}} Restored
+ * @typedef {{ok: false, reason: string, detail: string}} NotRestored
+ */
+
+/**
+ * Restore Pyodide from the bundle's snapshot, or say why not.
+ * @param {URL} indexURL the bundle's pyodide/ folder
+ * @param {{loadPyodide: Function, version: string}} core the bundle's pyodide.mjs
+ * @param {Record<string, unknown>} options what loadPyodide would get besides the snapshot
+ * @returns {Promise<Restored | NotRestored>}
+ */
+export async function restoreFromSnapshot(indexURL, core, options) {
+  const started = performance.now();
+  let info;
+  try {
+    info = await readJSON(new URL(SNAPSHOT_INFO, indexURL));
+  } catch (error) {
+    return notRestored("missing", `${SNAPSHOT_INFO}: ${describe(error)}`);
+  }
+  const problem = infoProblem(info, core.version);
+  if (problem) return problem;
+  let bytes;
+  try {
+    bytes = await readBytes(new URL(info.file, indexURL));
+  } catch (error) {
+    return notRestored("missing", `${info.file}: ${describe(error)}`);
+  }
+  const subtle = globalThis.crypto?.subtle;
+  if (!subtle) return notRestored("no_subtle_crypto", "SubtleCrypto is absent (not a secure context?)");
+  const digest = hex(new Uint8Array(await subtle.digest("SHA-256", bytes)));
+  if (bytes.length !== info.bytes || digest !== info.sha256) {
+    return notRestored("hash_mismatch", `${info.file}: sha256 ${digest} (${bytes.length} bytes), the bundle recorded ${info.sha256} (${info.bytes} bytes)`);
+  }
+  const parsed = parseContainer(bytes);
+  if ("reason" in parsed) return parsed;
+  if (parsed.header.build_id !== info.build_id || parsed.header.pyodide !== core.version) {
+    return notRestored("build_mismatch", `${info.file}: taken by Pyodide ${String(parsed.header.pyodide)} build ${String(parsed.header.build_id).slice(0, 12)}, this is ${core.version}`);
+  }
+  let pyodide;
+  try {
+    const trampoline = await engineTrampoline(indexURL);
+    pyodide = await core.loadPyodide({ ...options, _loadSnapshot: parsed.pyodideSnapshot, createPyodideModule: trampoline.create });
+    trampoline.restore(pyodide._module);
+  } catch (error) {
+    // Pyodide compares the build id itself and refuses a foreign snapshot here.
+    const text = describe(error);
+    return notRestored(/build id mismatch/i.test(text) ? "build_mismatch" : "restore_failed", text);
+  }
+  try {
+    writeFiles(pyodide.FS, parsed.files);
+    // The heap carries the builder's `random` state: every restore would draw the same numbers.
+    pyodide.runPython("import importlib, sys\nimportlib.invalidate_caches()\nif 'random' in sys.modules: sys.modules['random'].seed()");
+  } catch (error) {
+    return notRestored("restore_failed", describe(error));
+  }
+  for (const name of info.packages) pyodide.loadedPackages[name] = "snapshot";
+  return { ok: true, pyodide, packages: info.packages, ms: Math.round(performance.now() - started) };
+}
+
+/**
+ * @param {any} info the parsed browser_rt-snapshot.json
+ * @param {string} version this Pyodide's version
+ * @returns {NotRestored | null}
+ */
+function infoProblem(info, version) {
+  const fields = info && typeof info === "object" && typeof info.file === "string" && /^[\w.-]+$/.test(info.file)
+    && typeof info.sha256 === "string" && /^[0-9a-f]{64}$/.test(info.sha256)
+    && Number.isSafeInteger(info.bytes) && info.bytes > 0 && info.bytes < MAX_BYTES
+    && typeof info.build_id === "string" && typeof info.pyodide === "string"
+    && Array.isArray(info.packages) && info.packages.every((/** @type {unknown} */ name) => typeof name === "string");
+  if (!fields) return notRestored("malformed", `${SNAPSHOT_INFO}: not a snapshot description`);
+  if (info.pyodide !== version) return notRestored("build_mismatch", `${SNAPSHOT_INFO}: made for Pyodide ${info.pyodide}, this is ${version}`);
+  return null;
+}
+
+/**
+ * Split the container (format: browser_rt/tooling/snapshot_node.mjs) and check Pyodide's part.
+ * @param {Uint8Array} bytes
+ * @returns {{header: any, files: [string, Uint8Array][], pyodideSnapshot: Uint8Array} | NotRestored}
+ */
+export function parseContainer(bytes) {
+  if (bytes.length < 12 || new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC) return notRestored("malformed", "not a browser_rt snapshot");
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = view.getUint32(8, true);
+  let header;
+  try {
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + headerLength)));
+  } catch {
+    return notRestored("malformed", "unreadable snapshot header");
+  }
+  if (!header || header.format !== 1 || !Array.isArray(header.files)) return notRestored("malformed", "unknown snapshot format");
+  let offset = 12 + headerLength;
+  /** @type {[string, Uint8Array][]} */
+  const files = [];
+  for (const entry of header.files) {
+    const [path, size] = Array.isArray(entry) ? entry : [];
+    if (typeof path !== "string" || !path.startsWith("/lib/") || path.includes("/../") || !Number.isSafeInteger(size) || size < 0 || offset + size > bytes.length) {
+      return notRestored("malformed", "bad file entry in the snapshot header");
+    }
+    files.push([path, bytes.subarray(offset, offset + size)]);
+    offset += size;
+  }
+  // Pyodide reads it through 32-bit views; the builder aligns it, a copy covers any other file.
+  const pyodideSnapshot = (bytes.byteOffset + offset) % 4 === 0 ? bytes.subarray(offset) : bytes.slice(offset);
+  const words = pyodideSnapshot.length >= 48 ? new DataView(pyodideSnapshot.buffer, pyodideSnapshot.byteOffset, 48) : null;
+  if (!words || words.getUint32(0, true) !== PYODIDE_MAGIC) return notRestored("malformed", "no Pyodide snapshot in the container");
+  const buildId = Array.from({ length: 8 }, (_, i) => words.getUint32(16 + 4 * i, true).toString(16).padStart(8, "0")).join("");
+  if (buildId !== header.build_id) return notRestored("build_mismatch", "the container's header and its Pyodide snapshot disagree on the build");
+  const refs = jsReferences(pyodideSnapshot, words);
+  if (refs !== null) return notRestored(refs === "unreadable" ? "malformed" : "js_references", `the snapshot holds ${refs}`);
+  return { header, files, pyodideSnapshot };
+}
+
+/**
+ * A snapshot may name JS objects (by a path from globalThis, or a serialized value) that the
+ * restore would hand to Python before the worker revokes anything. Ours must name none.
+ * @param {Uint8Array} snapshot @param {DataView} words
+ * @returns {string | null} what it holds, or null when it holds nothing
+ */
+function jsReferences(snapshot, words) {
+  const length = words.getUint32(8, true);
+  let state;
+  try {
+    state = JSON.parse(new TextDecoder().decode(snapshot.subarray(48, 48 + length)));
+  } catch {
+    return "unreadable";
+  }
+  const keys = Array.isArray(state?.hiwireKeys) ? state.hiwireKeys : null;
+  if (keys === null) return "unreadable";
+  const held = keys.filter((/** @type {unknown} */ key) => key !== null).length;
+  return held === 0 ? null : `${held} JS references`;
+}
+
+/**
+ * CPython calls Python functions through a trampoline that each engine picks at start-up (a
+ * Wasm one where the engine can build it, else a JS one) and stores in the interpreter's state,
+ * that is, in the heap. The restore overwrites the heap with the builder's choice, made in
+ * Node: with a JS trampoline in the way, JSPI cannot suspend ("trying to suspend JS frames")
+ * and run_sync breaks. So read this engine's own choice as Pyodide starts, and put it back
+ * after the restore. `createPyodideModule` (experimental in Pyodide) lets us watch the start;
+ * the field's place comes from the module's own exports, as Pyodide writes it.
+ * @param {URL} indexURL
+ */
+async function engineTrampoline(indexURL) {
+  const { default: createModule } = await import(new URL("pyodide.asm.mjs", indexURL).href);
+  /** @type {number | null} */
+  let chosen = null;
+  /** @param {any} Module */
+  const slot = (Module) => (Module.__PyRuntime + Module.HEAP32[Module.__PyEM_EMSCRIPTEN_TRAMPOLINE_OFFSET / 4]) / 4;
+  return {
+    /** @param {any} settings */
+    create(settings) {
+      const own = settings.preRun === undefined ? [] : [settings.preRun].flat();
+      // Runs after Emscripten's own pre-run step that stores the engine's trampoline.
+      settings.preRun = [...own, (/** @type {any} */ Module) => {
+        chosen = Module.HEAP32[slot(Module)];
+      }];
+      return createModule(settings);
+    },
+    /** @param {any} Module */
+    restore(Module) {
+      if (chosen === null || typeof Module?.__PyRuntime !== "number") throw new Error("the engine's trampoline was not seen");
+      Module.HEAP32[slot(Module)] = chosen;
+    },
+  };
+}
+
+/** @param {any} FS @param {[string, Uint8Array][]} files */
+function writeFiles(FS, files) {
+  for (const [path, data] of files) {
+    FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
+    FS.writeFile(path, data);
+  }
+}
+
+/** @param {string} reason @param {string} detail @returns {NotRestored} */
+function notRestored(reason, detail) {
+  return { ok: false, reason, detail: detail.slice(0, 500) };
+}
+
+/** @param {unknown} error */
+function describe(error) {
+  return String(/** @type {any} */ (error)?.message ?? error).split("\n")[0];
+}
+
+/** @param {Uint8Array} bytes */
+function hex(bytes) {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** @param {URL} url */
+async function readBytes(url) {
+  if (url.protocol === "file:") {
+    const { readFile } = await import("node:fs/promises");
+    const data = await readFile(url);
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  }
+  const response = await fetch(url.href);
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+/** @param {URL} url */
+async function readJSON(url) {
+  return JSON.parse(new TextDecoder().decode(await readBytes(url)));
+}
+
+/**
+ * The event a start reports: `snapshot.restored`, or `snapshot.fallback` with the reason.
+ * @param {Restored | NotRestored} outcome
+ * @returns {Record<string, unknown>}
+ */
+export function snapshotEvent(outcome) {
+  return outcome.ok
+    ? { type: "snapshot.restored", severity: "info", ms: outcome.ms, packages: outcome.packages.slice() }
+    : { type: "snapshot.fallback", severity: outcome.reason === "missing" ? "info" : "warn", reason: outcome.reason, detail: outcome.detail };
+}

@@ -1,0 +1,125 @@
+// The memory snapshot in Node, page mode: createRuntime restores it (files, packages and the
+// random state as a normal boot has them), and boots the normal way, with a snapshot.fallback
+// event naming why, when the snapshot is missing, one byte differs, it was made for another
+// Pyodide, or it would hand Python a JS object. The same in the browser: e2e/snapshot.spec.js.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { bundleDir } from "./helpers.mjs";
+
+const { createRuntime } = await import(`${bundleDir()}/js_bridge/index.mjs`);
+const { parseContainer, SNAPSHOT_INFO } = await import(`${bundleDir()}/js_bridge/snapshot.mjs`);
+const PYODIDE = path.join(bundleDir(), "pyodide");
+const INFO = JSON.parse(readFileSync(path.join(PYODIDE, SNAPSHOT_INFO), "utf8"));
+
+/** @param {string} indexDir @param {Record<string, unknown>} [extra] */
+async function start(indexDir, extra = {}) {
+  const events = [];
+  const rt = await createRuntime({ indexURL: `${indexDir}/`, isolation: "page", diagnostics: { sink: (e) => events.push(e) }, ...extra });
+  const boot = events.filter((e) => String(e.type).startsWith("snapshot."));
+  return { rt, events, boot };
+}
+
+/** A copy of the bundle's pyodide/ folder, changed by `change`, removed after the test. */
+function variant(t, change) {
+  const folder = mkdtempSync(path.join(tmpdir(), "browser-rt-snapshot-"));
+  const copy = path.join(folder, "pyodide");
+  cpSync(PYODIDE, copy, { recursive: true });
+  t.after(() => rmSync(folder, { recursive: true, force: true }));
+  change(copy);
+  return copy;
+}
+
+/** Rewrite the container and its recorded sha256 together, so only the change itself differs. */
+function rewrite(copy, edit) {
+  const file = path.join(copy, INFO.file);
+  const bytes = edit(new Uint8Array(readFileSync(file)));
+  writeFileSync(file, bytes);
+  const info = { ...INFO, sha256: createHash("sha256").update(bytes).digest("hex"), bytes: bytes.length };
+  writeFileSync(path.join(copy, SNAPSHOT_INFO), JSON.stringify(info));
+}
+
+test("createRuntime restores the snapshot: browser_rt, its files and the packages asked for", async () => {
+  const { rt, boot } = await start(PYODIDE, { packages: ["sortedcontainers"] });
+  try {
+    assert.equal(boot.length, 1, JSON.stringify(boot));
+    assert.equal(boot[0].type, "snapshot.restored");
+    assert.deepEqual(boot[0].packages, INFO.packages);
+    const got = await rt.runPythonAsync(`
+import importlib.metadata, sys, browser_rt.lab, sortedcontainers
+[importlib.metadata.version("browser-rt"), "browser_rt.lab" in sys.modules, sortedcontainers.SortedList([3, 1]).pop(0)]`);
+    assert.deepEqual(got, ["0.1.0", true, 1]);
+  } finally {
+    await rt.close();
+  }
+});
+
+test("two restored runtimes do not share the builder's random state", async () => {
+  const draws = [];
+  for (let i = 0; i < 2; i++) {
+    const { rt, boot } = await start(PYODIDE);
+    assert.equal(boot[0].type, "snapshot.restored");
+    draws.push(await rt.runPythonAsync("import random; random.random()"));
+    await rt.close();
+  }
+  assert.notEqual(draws[0], draws[1]);
+});
+
+const FALLBACKS = [
+  ["the snapshot is missing", "missing", (copy) => rmSync(path.join(copy, INFO.file))],
+  ["its description is missing", "missing", (copy) => rmSync(path.join(copy, SNAPSHOT_INFO))],
+  ["one byte differs", "hash_mismatch", (copy) => {
+    const file = path.join(copy, INFO.file);
+    const bytes = readFileSync(file);
+    bytes[bytes.length - 1000] ^= 1;
+    writeFileSync(file, bytes);
+  }],
+  ["it was made for another Pyodide", "build_mismatch", (copy) => {
+    writeFileSync(path.join(copy, SNAPSHOT_INFO), JSON.stringify({ ...INFO, pyodide: "314.0.6" }));
+  }],
+  ["another build's snapshot, recorded as this one's", "build_mismatch", (copy) => rewrite(copy, (bytes) => {
+    const header = 12 + new DataView(bytes.buffer, bytes.byteOffset).getUint32(8, true);
+    const text = new TextDecoder().decode(bytes.subarray(12, header)).replace(INFO.build_id, "0".repeat(64));
+    bytes.set(new TextEncoder().encode(text), 12);
+    return bytes;
+  })],
+  ["it would hand Python a JS object", "js_references", (copy) => rewrite(copy, (bytes) => {
+    const at = Buffer.from(bytes).indexOf('{"hiwireKeys":[null,null]');
+    assert.ok(at > 0, "no Pyodide state header found");
+    // The same length, so only the meaning changes: one key now names an object.
+    bytes.set(new TextEncoder().encode('{"hiwireKeys":[{},null]  '), at);
+    return bytes;
+  })],
+  ["its description is not one", "malformed", (copy) => writeFileSync(path.join(copy, SNAPSHOT_INFO), "{\"file\": \"../x\"}")],
+];
+
+for (const [what, reason, change] of FALLBACKS) {
+  test(`when ${what}, the runtime boots the normal way and says why (${reason})`, async (t) => {
+    const copy = variant(t, change);
+    const { rt, boot } = await start(copy);
+    try {
+      assert.equal(boot.length, 1, JSON.stringify(boot));
+      assert.equal(boot[0].type, "snapshot.fallback");
+      assert.equal(boot[0].reason, reason, boot[0].detail);
+      assert.equal(await rt.runPythonAsync("import browser_rt, sys; (1 + 1, 'browser_rt.host.embed' in sys.modules)").then(JSON.stringify), "[2,true]");
+    } finally {
+      await rt.close();
+    }
+  });
+}
+
+test("parseContainer names what is wrong with a container, and never throws", () => {
+  const good = new Uint8Array(readFileSync(path.join(PYODIDE, INFO.file)));
+  assert.ok("pyodideSnapshot" in parseContainer(good));
+  for (const [bytes, reason] of [
+    [new Uint8Array(0), "malformed"],
+    [new TextEncoder().encode("NOTASNAP" + "x".repeat(100)), "malformed"],
+    [good.slice(0, 5000), "malformed"],
+  ]) {
+    const got = parseContainer(bytes);
+    assert.equal(got.reason, reason, JSON.stringify(got));
+  }
+});

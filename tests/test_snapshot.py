@@ -1,0 +1,151 @@
+"""The bundle's memory snapshot, on the build side: it holds nothing of the builder's machine,
+it is recorded in the manifest and checked by --verify, and the private Pyodide API it uses is
+checked against the one pinned build (js_bridge/snapshot.mjs restores it; tests/js/snapshot.test.mjs
+and e2e/snapshot.spec.js show the restore)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from browser_rt.tooling import snapshot as snapshots
+from browser_rt.tooling.package_data import PYODIDE_NPM_VERSION
+from browser_rt.tooling.snapshot import (
+    SNAPSHOT_INFO_NAME,
+    SNAPSHOT_NAME,
+    SnapshotError,
+    SnapshotWheel,
+    build_snapshot,
+    check_snapshot_api,
+    top_level_modules,
+)
+from browser_rt.tooling.verify import verify_bundle
+
+pytestmark = pytest.mark.host_only(reason="runs the npm Pyodide core in Node to take snapshots")
+
+ROOT = Path(__file__).resolve().parent.parent
+PYODIDE = ROOT / "node_modules" / "pyodide"
+BUNDLE = ROOT / "build" / "bundle"
+
+
+def bundle_wheels() -> list[SnapshotWheel]:
+    """browser_rt and idna as the bundle ships them (`make bundle` first)."""
+    found = [
+        *sorted((BUNDLE / "pyodide").glob("browser_rt-*.whl")),
+        *sorted((BUNDLE / "pyodide").glob("idna-*.whl")),
+    ]
+    if len(found) != 2:
+        pytest.skip(f"{BUNDLE} has no browser_rt and idna wheels: run `make bundle`")
+    return [SnapshotWheel(path, ()) for path in found]
+
+
+def test_the_snapshot_holds_no_secret_of_the_machine_that_built_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Canaries everywhere a builder's secrets live: the environment, the home folder and user
+    # name, the working folder, and the folders the Pyodide core, the wheels and the runner
+    # are read from (an installed browser_rt sits in the user's home).
+    canaries = {
+        "env": "CANARYENV7f3a9c",
+        "home": "canaryhome51d2e8",
+        "user": "canaryuser0b9e47",
+        "folder": "canaryfolder93c1aa",
+    }
+    home = tmp_path / canaries["home"]
+    work = home / canaries["folder"]
+    core, wheels_dir, runner_dir = work / "pyodide", work / "wheels", work / "site-packages"
+    shutil.copytree(PYODIDE, core)
+    wheels_dir.mkdir()
+    wheels = [SnapshotWheel(Path(shutil.copy(w.path, wheels_dir)), ()) for w in bundle_wheels()]
+    runner_dir.mkdir()
+    monkeypatch.setattr(snapshots, "_RUNNER", Path(shutil.copy(snapshots._RUNNER, runner_dir)))
+    monkeypatch.setenv("BROWSER_RT_SECRET_TOKEN", canaries["env"])
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("USER", canaries["user"])
+    monkeypatch.setenv("LOGNAME", canaries["user"])
+    monkeypatch.chdir(work)
+    built_at = time.gmtime()
+    container = build_snapshot(wheels, pyodide_dir=core, cache_dir=work / "cache", progress=lambda _: None)
+    data = container.read_bytes()
+    assert len(data) > 10_000_000, "not a whole interpreter"
+    for where, value in canaries.items():
+        for encoding in ("utf-8", "utf-16-le", "utf-32-le"):
+            assert value.encode(encoding) not in data, (
+                f"the builder's {where} ({value}) is in the snapshot ({encoding})"
+            )
+    assert str(tmp_path).encode() not in data
+    for stamp in (
+        time.strftime("%Y-%m-%d", built_at),
+        time.strftime("%Y%m%d", built_at),
+        str(int(time.mktime(built_at)))[:7],
+    ):
+        assert stamp.encode() not in data, f"the build time ({stamp}) is in the snapshot"
+
+
+def test_the_private_api_is_the_pinned_build_s_or_the_build_stops(tmp_path: Path) -> None:
+    build_id = check_snapshot_api(PYODIDE, PYODIDE_NPM_VERSION)
+    assert len(build_id) == 64
+    # Any other Pyodide version is refused before anything is taken.
+    with pytest.raises(SnapshotError, match=rf"only for Pyodide {PYODIDE_NPM_VERSION}, not 314.0.8"):
+        check_snapshot_api(PYODIDE, "314.0.8")
+    # The pinned version whose private names changed: each one missing stops the build.
+    for name in snapshots.PRIVATE_API:
+        changed = tmp_path / name
+        changed.mkdir()
+        for file in ("pyodide.mjs", "pyodide.asm.mjs"):
+            text = (PYODIDE / file).read_text(encoding="utf-8")
+            (changed / file).write_text(text.replace(name, "renamedApi"), encoding="utf-8")
+        with pytest.raises(SnapshotError, match="snapshot API changed"):
+            check_snapshot_api(changed, PYODIDE_NPM_VERSION)
+
+
+def test_the_npm_core_is_the_build_the_snapshot_is_pinned_to() -> None:
+    """The day package.json moves to another Pyodide, this fails next to the reason."""
+    package = json.loads((ROOT / "package.json").read_text(encoding="utf-8"))
+    pinned = {**package.get("dependencies", {}), **package.get("devDependencies", {})}["pyodide"]
+    assert pinned.lstrip("=") == PYODIDE_NPM_VERSION
+    installed = json.loads((PYODIDE / "package.json").read_text(encoding="utf-8"))["version"]
+    assert installed == PYODIDE_NPM_VERSION
+
+
+def test_the_bundle_records_the_snapshot_and_verify_catches_one_changed_byte(tmp_path: Path) -> None:
+    if not (BUNDLE / "pyodide" / SNAPSHOT_NAME).is_file():
+        pytest.skip(f"{BUNDLE} has no snapshot: run `make bundle`")
+    manifest = json.loads((BUNDLE / "bundle-manifest.json").read_text(encoding="utf-8"))
+    info = json.loads((BUNDLE / "pyodide" / SNAPSHOT_INFO_NAME).read_text(encoding="utf-8"))
+    record = manifest["snapshot"]
+    assert record == info
+    assert record["sha256"] == manifest["files"][f"pyodide/{SNAPSHOT_NAME}"]
+    assert record["pyodide"] == PYODIDE_NPM_VERSION and record["build_id"] == check_snapshot_api(
+        PYODIDE, PYODIDE_NPM_VERSION
+    )
+    assert {"browser-rt", "idna"} <= set(record["packages"])
+    copy = tmp_path / "bundle"
+    shutil.copytree(BUNDLE, copy)
+    assert verify_bundle(copy).ok
+    target = copy / "pyodide" / SNAPSHOT_NAME
+    data = bytearray(target.read_bytes())
+    data[len(data) // 2] ^= 1
+    target.write_bytes(bytes(data))
+    report = verify_bundle(copy)
+    assert report.changed == [f"pyodide/{SNAPSHOT_NAME}"]
+
+
+def test_the_app_s_top_level_modules_are_what_its_wheel_installs(tmp_path: Path) -> None:
+    import zipfile
+
+    wheel = tmp_path / "app-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for name in (
+            "app/__init__.py",
+            "app/sub/x.py",
+            "helper.py",
+            "app-1.0.dist-info/METADATA",
+            "not-a-name/x.py",
+        ):
+            archive.writestr(name, "")
+    assert top_level_modules(wheel) == ("app", "helper")
