@@ -19,6 +19,7 @@ export const WorkerMessage = Object.freeze({
   RUN_RESULT: "run-result",
   OUTPUT: "output",
   FS_RESULT: "fs-result",
+  STORAGE_FLUSH: "storage-flush",
 });
 
 /** What the page posts to the worker. */
@@ -30,6 +31,7 @@ export const PageMessage = Object.freeze({
   CALL: "call",
   CANCEL_RUN: "cancel-run",
   FS: "fs",
+  STORAGE_RESULT: "storage-result",
 });
 
 /** Bounds on what the worker may post; anything larger is dropped, not truncated. */
@@ -52,6 +54,8 @@ export const MESSAGE_LIMITS = Object.freeze({
   /** Names in a listdir answer; bytes in a readFile answer. */
   listdirEntries: 10_000,
   fileBytes: 64 << 20,
+  /** Entries in a storage flush's lists (the grant's own max_files is checked after). */
+  storageEntries: 10_000,
 });
 
 /**
@@ -65,7 +69,8 @@ export const MESSAGE_LIMITS = Object.freeze({
  *   | {type: "run-result", id: number, ok: false, error: {type: string, message: string, traceback: string[]}}
  *   | {type: "output", stream: "stdout" | "stderr", lines: string[]}
  *   | {type: "fs-result", id: number, ok: true, value: Uint8Array | string[] | null}
- *   | {type: "fs-result", id: number, ok: false, message: string}} WorkerMessageValue
+ *   | {type: "fs-result", id: number, ok: false, message: string}
+ *   | {type: "storage-flush", id: number, writes: unknown[] | null, keep: unknown[] | null}} WorkerMessageValue
  */
 
 /**
@@ -136,6 +141,14 @@ export function readWorkerMessage(data) {
       if (value === null || value === undefined) return { message: { type: WorkerMessage.FS_RESULT, id: data.id, ok: true, value: null } };
       if (names === null) return { dropped: "bad_fs_result" };
       return { message: { type: WorkerMessage.FS_RESULT, id: data.id, ok: true, value: names } };
+    }
+    case WorkerMessage.STORAGE_FLUSH: {
+      // Only the shape is read here, so every bad flush still gets an answer: the store's
+      // checkFlush refuses a list that is missing or wrong, naming what is wrong.
+      if (!isId(data.id)) return { dropped: "bad_storage_flush" };
+      /** @param {unknown} list */
+      const bounded = (list) => (Array.isArray(list) && list.length <= MESSAGE_LIMITS.storageEntries ? list.slice() : null);
+      return { message: { type: WorkerMessage.STORAGE_FLUSH, id: data.id, writes: bounded(data.writes), keep: bounded(data.keep) } };
     }
     default:
       return { dropped: "unknown_type" };

@@ -5,16 +5,18 @@
  */
 
 import { FS_ROOT } from "./run_options.mjs";
+import { STORAGE_MOUNT, restoreStored } from "./storage/index.mjs";
 
 /**
  * @param {URL} indexURL the bundle's pyodide/ folder
  * @param {(stage: string, fraction: number) => void} onProgress
- * @param {{packages?: string[], write?: (stream: string, line: string) => void, files?: [string, Uint8Array][]}} [extras]
- *   the app's packages (names in the bundle's lock), where Python's output goes, and files to
- *   write into FS_ROOT before any user code runs
+ * @param {{packages?: string[], write?: (stream: string, line: string) => void, files?: [string, Uint8Array][], stored?: [string, Uint8Array, number][] | null}} [extras]
+ *   the app's packages (names in the bundle's lock), where Python's output goes, files to
+ *   write into FS_ROOT before any user code runs, and the granted namespace's stored files
+ *   (null: no storage was granted)
  * @returns {Promise<any>} the Pyodide API object
  */
-export async function bootPython(indexURL, onProgress, { packages = [], write, files = [] } = {}) {
+export async function bootPython(indexURL, onProgress, { packages = [], write, files = [], stored = null } = {}) {
   onProgress("loading-pyodide", 0.05);
   const { loadPyodide } = await import(new URL("pyodide.mjs", indexURL).href);
   if (packages.length > 0) await checkPackagesInLock(indexURL, packages);
@@ -28,6 +30,7 @@ export async function bootPython(indexURL, onProgress, { packages = [], write, f
   }
   const fs = fileOps(pyodide);
   for (const [path, data] of files) fs.writeFile(path, data);
+  if (stored) restoreStored(pyodide, stored);
   onProgress("loading-browser-rt", 0.7);
   // The import below is synchronous: give the page one turn to show the stage before it.
   await new Promise((resolve) => setTimeout(resolve, 0));
@@ -44,9 +47,11 @@ export async function bootPython(indexURL, onProgress, { packages = [], write, f
  * @param {(event: Record<string, unknown>) => void} options.hostEvent
  * @param {{mode?: string, allowUnredacted?: boolean, ci?: boolean}} options.diagnostics
  * @param {"page" | "worker"} options.isolation
+ * @param {{grant: Record<string, unknown>, host: {flush: (request: unknown) => Promise<unknown>}} | null} [options.storage]
+ *   the granted namespace and the page's writer (or the worker's port to it)
  * @returns {any} a PyProxy of browser_rt.host.embed.EmbeddedRuntime
  */
-export function makeEmbedded(pyodide, { policy, bridge, hostEvent, diagnostics, isolation }) {
+export function makeEmbedded(pyodide, { policy, bridge, hostEvent, diagnostics, isolation, storage = null }) {
   const embed = pyodide.pyimport("browser_rt.host.embed");
   const bridgeModule = pyodide.pyimport("browser_rt.host.pyodide_bridge");
   const fetchHost = bridgeModule.PyodideFetchHost(bridge);
@@ -58,6 +63,8 @@ export function makeEmbedded(pyodide, { policy, bridge, hostEvent, diagnostics, 
       allow_unredacted: Boolean(diagnostics.allowUnredacted),
       ci: Boolean(diagnostics.ci),
       isolation,
+      storage_json: storage ? JSON.stringify(storage.grant) : undefined,
+      storage_host: storage ? storage.host : undefined,
     });
   } finally {
     fetchHost.destroy();
@@ -143,7 +150,7 @@ export function fileOps(pyodide) {
     /** @param {string} path @param {Uint8Array} data */
     writeFile(path, data) {
       const parent = path.slice(0, path.lastIndexOf("/")) || "/";
-      if (parent.startsWith(FS_ROOT)) FS.mkdirTree(parent);
+      if (parent.startsWith(FS_ROOT) || parent.startsWith(STORAGE_MOUNT)) FS.mkdirTree(parent);
       FS.writeFile(path, data);
     },
     /** @param {string} path @returns {Uint8Array} */

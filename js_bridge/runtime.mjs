@@ -13,6 +13,7 @@ import { createOutputSink } from "./output.mjs";
 import { FetchAuthority } from "./policy.mjs";
 import { bootPython, describeFailure, fileOps, fsCall, makeEmbedded, resolveIndexURL, toPlainResult } from "./python_setup.mjs";
 import { checkCall, checkFiles, checkPackages, checkRunOptions, fileBytes, resolveFsPath } from "./run_options.mjs";
+import { openGrantedStorage } from "./storage/index.mjs";
 import { startInWorker } from "./worker_host.mjs";
 
 /** Default location of the Pyodide core: the bundle puts it beside js_bridge/. */
@@ -20,6 +21,7 @@ const DEFAULT_INDEX_URL = new URL("../pyodide/", import.meta.url).href;
 const ISOLATION_MODES = Object.freeze(["worker", "page"]);
 const OPTION_KEYS = Object.freeze([
   "indexURL", "fetchAuthority", "diagnostics", "isolation", "onProgress", "workerURL", "stdout", "stderr", "packages", "files",
+  "storageAuthority",
 ]);
 
 /**
@@ -58,8 +60,14 @@ export async function createRuntime(options = {}) {
     onDropped: (summary) => events.deliverPageEvent({ type: "output.dropped", severity: "warn", ...summary }),
   });
   const indexURL = resolveIndexURL(options.indexURL ?? DEFAULT_INDEX_URL);
-  const settings = { indexURL, policy, diagnostics, onProgress, authority, bridge, events, output, packages, files };
-  return isolation === "page" ? startInPage(settings) : startInWorker({ ...settings, workerURL: options.workerURL });
+  const storage = await openGrantedStorage(options.storageAuthority, events, diagnostics);
+  const settings = { indexURL, policy, diagnostics, onProgress, authority, bridge, events, output, packages, files, storage };
+  try {
+    return await (isolation === "page" ? startInPage(settings) : startInWorker({ ...settings, workerURL: options.workerURL }));
+  } catch (error) {
+    storage?.close();
+    throw error;
+  }
 }
 
 /**
@@ -74,6 +82,7 @@ export async function createRuntime(options = {}) {
  * @property {ReturnType<typeof createOutputSink>} output
  * @property {string[]} packages
  * @property {[string, Uint8Array][]} files
+ * @property {import("./storage/store.mjs").NamespaceStore | null} storage the granted namespace, held
  */
 
 /**
@@ -84,14 +93,16 @@ export async function createRuntime(options = {}) {
  * @param {Settings} settings
  * @returns {Promise<import("./index").BrowserRuntime>}
  */
-async function startInPage({ indexURL, policy, diagnostics, onProgress, authority, bridge, events, output, packages, files }) {
-  const pyodide = await bootPython(indexURL, onProgress, { packages, files, write: (stream, line) => output.deliver(stream, [line]) });
+async function startInPage({ indexURL, policy, diagnostics, onProgress, authority, bridge, events, output, packages, files, storage }) {
+  const stored = storage ? await storage.snapshot() : null;
+  const pyodide = await bootPython(indexURL, onProgress, { packages, files, stored, write: (stream, line) => output.deliver(stream, [line]) });
   const embedded = makeEmbedded(pyodide, {
     policy,
     bridge: { perform: bridge.perform, abort: bridge.abort },
     hostEvent: events.deliverPythonEvent,
     diagnostics: diagnosticsForPython(diagnostics),
     isolation: "page",
+    storage: storage ? { grant: storage.grant, host: { flush: (/** @type {unknown} */ request) => storage.flush(request) } } : null,
   });
   const embedModule = pyodide.pyimport("browser_rt.host.embed");
   const paths = embedModule.ambient_paths();
@@ -184,6 +195,7 @@ async function startInPage({ indexURL, policy, diagnostics, onProgress, authorit
       // and httpx back as they were (browser_rt.compat).
       embedded.compat.uninstall();
       embedded.destroy();
+      storage?.close();
     },
   });
 }

@@ -28,12 +28,12 @@ function send(message, transfer = []) {
   post(message, transfer);
 }
 
-/** @param {Record<string, unknown>} message */
-function request(message) {
+/** @param {Record<string, unknown>} message @param {Transferable[]} [transfer] */
+function request(message, transfer = []) {
   const id = nextReply++;
   return new Promise((resolve) => {
     replies.set(id, resolve);
-    send({ ...message, id });
+    send({ ...message, id }, transfer);
   });
 }
 
@@ -66,6 +66,16 @@ const bridgeForPython = Object.freeze({
   },
 });
 
+/** The port to the page's storage writer: the worker never touches storage itself. */
+const storageForPython = Object.freeze({
+  /** @param {any} flush `{writes: [[path, bytes, mtime]], keep: [path]}` built by Python */
+  flush(flush) {
+    const writes = Array.from(flush.writes, (entry) => [String(entry[0]), entry[1], Number(entry[2])]);
+    const transfer = [...new Set(writes.map((entry) => /** @type {Uint8Array} */ (entry[1]).buffer))];
+    return request({ type: WorkerMessage.STORAGE_FLUSH, writes, keep: Array.from(flush.keep, String) }, transfer);
+  },
+});
+
 /** Whether this worker may block on a shared buffer: only in a cross-origin isolated page. */
 function canBlock() {
   return typeof SharedArrayBuffer === "function" && Boolean(self.crossOriginIsolated) && typeof Atomics?.wait === "function";
@@ -81,7 +91,7 @@ async function init(data) {
   if (unproven.length > 0) throw new Error(`worker isolation is not in force: ${unproven.join("; ")}`);
   const files = Array.from(data.files ?? [], ([path, bytes]) => /** @type {[string, Uint8Array]} */ ([resolveFsPath(path, "files"), bytes]));
   const pyodide = await bootPython(new URL(data.indexURL), (stage, fraction) => send({ type: WorkerMessage.PROGRESS, stage, fraction }), {
-    packages: data.packages ?? [], write: output.write, files,
+    packages: data.packages ?? [], write: output.write, files, stored: data.storage ? data.storage.files : null,
   });
   if (data.interruptBuffer) pyodide.setInterruptBuffer(data.interruptBuffer);
   fs = fileOps(pyodide);
@@ -99,6 +109,7 @@ async function init(data) {
     hostEvent: (event) => send({ type: WorkerMessage.EVENT, event: toPlainResult(event) }),
     diagnostics: data.diagnostics,
     isolation: "worker",
+    storage: data.storage ? { grant: data.storage.grant, host: storageForPython } : null,
   });
   send({ type: WorkerMessage.READY, revoked, scrubbed, closed });
 }
@@ -156,9 +167,9 @@ self.onmessage = (/** @type {MessageEvent} */ { data }) => {
     embedded.cancel_run(data.id);
   } else if (data.type === PageMessage.FS && fs) {
     fileOperation(data);
-  } else if ((data.type === PageMessage.FETCH_RESULT || data.type === PageMessage.ABORT_DONE) && replies.has(data.id)) {
+  } else if ((data.type === PageMessage.FETCH_RESULT || data.type === PageMessage.ABORT_DONE || data.type === PageMessage.STORAGE_RESULT) && replies.has(data.id)) {
     const resolve = replies.get(data.id);
     replies.delete(data.id);
-    resolve?.(data.type === PageMessage.FETCH_RESULT ? data.result : true);
+    resolve?.(data.type === PageMessage.ABORT_DONE ? true : data.result);
   }
 };

@@ -28,7 +28,7 @@ const SIGINT = 2;
 
 /** Message types the protocol allows before and after the worker is ready. */
 const BEFORE_READY = new Set([WorkerMessage.PROGRESS, WorkerMessage.READY, WorkerMessage.INIT_ERROR, WorkerMessage.EVENT, WorkerMessage.OUTPUT]);
-const AFTER_READY = new Set([WorkerMessage.EVENT, WorkerMessage.OUTPUT, WorkerMessage.FETCH, WorkerMessage.ABORT, WorkerMessage.RUN_RESULT, WorkerMessage.FS_RESULT]);
+const AFTER_READY = new Set([WorkerMessage.EVENT, WorkerMessage.OUTPUT, WorkerMessage.FETCH, WorkerMessage.ABORT, WorkerMessage.RUN_RESULT, WorkerMessage.FS_RESULT, WorkerMessage.STORAGE_FLUSH]);
 
 /**
  * @param {import("./runtime.mjs").Settings & {workerURL?: string | URL}} settings
@@ -170,6 +170,7 @@ export async function startInWorker(settings) {
       if (closed) return;
       closed = true;
       (await (restarting ?? Promise.resolve(session))).terminate(new Error("runtime is closed"));
+      settings.storage?.close();
     },
   });
 }
@@ -194,7 +195,9 @@ export async function startInWorker(settings) {
  * @param {(reason: string) => void} drop
  * @returns {Promise<Session>}
  */
-async function startSession({ indexURL, policy, diagnostics, onProgress, bridge, events, output, packages, files }, scriptURL, shape, drop) {
+async function startSession({ indexURL, policy, diagnostics, onProgress, bridge, events, output, packages, files, storage }, scriptURL, shape, drop) {
+  // A restarted worker gets what was last committed: what the old one had not flushed is gone.
+  const stored = storage ? await storage.snapshot() : null;
   const worker = shape === "meta"
     ? new Worker(blobWorkerURL(scriptURL), { type: "module", name: "browser_rt" })
     : new Worker(scriptURL, { type: "module", name: "browser_rt" });
@@ -284,6 +287,13 @@ async function startSession({ indexURL, policy, diagnostics, onProgress, bridge,
       case WorkerMessage.FS_RESULT:
         settle(message.id, message.ok ? { ok: true, value: message.value } : { ok: false, error: new Error(message.message) });
         break;
+      case WorkerMessage.STORAGE_FLUSH: {
+        const result = storage
+          ? await storage.flush({ writes: message.writes, keep: message.keep })
+          : { ok: false, limit: "not_granted", reason: "not_granted", message: "storage flush refused: no storageAuthority was granted" };
+        if (!terminated) worker.postMessage({ type: PageMessage.STORAGE_RESULT, id: message.id, result });
+        break;
+      }
       default:
         break;
     }
@@ -295,8 +305,8 @@ async function startSession({ indexURL, policy, diagnostics, onProgress, bridge,
   };
   worker.postMessage({
     type: PageMessage.INIT, indexURL: indexURL.href, policy, diagnostics: diagnosticsForPython(diagnostics),
-    packages, files, interruptBuffer,
-  });
+    packages, files, interruptBuffer, storage: storage ? { grant: storage.grant, files: stored } : null,
+  }, stored ? [...new Set(stored.map(([, bytes]) => bytes.buffer))] : []);
   /** @type {any} */
   let readyMessage;
   try {
