@@ -328,7 +328,34 @@ async function crashStart() {
   const rt = await start({ namespace: NS3, quota_bytes: 3 * BIG, max_file_bytes: BIG });
   const got = await run(rt, `open("/data/big.bin", "wb").write(b"A" * ${BIG})`);
   check("the old content is committed", got.ok, got);
-  // The next flush starts; the driver navigates away as soon as it sees #results, mid-write.
+  const cut = params.get("cut") ?? "none";
+  if (cut !== "none") {
+    // Leave the page at one step of the commit, as a crash would: that step never finishes.
+    const next = new URL(location.href);
+    next.searchParams.set("phase", "crash-check");
+    const leave = () => {
+      location.replace(next.href);
+      return new Promise(() => {});
+    };
+    if (!hasOPFS) {
+      const put = IDBObjectStore.prototype.put;
+      IDBObjectStore.prototype.put = function (...args) {
+        const request = put.apply(this, args);
+        leave();
+        return request;
+      };
+    } else if (cut === "close") {
+      FileSystemWritableFileStream.prototype.close = leave;
+    } else {
+      const createWritable = FileSystemFileHandle.prototype.createWritable;
+      FileSystemFileHandle.prototype.createWritable = function (...args) {
+        return this.name.startsWith("m-") ? leave() : createWritable.apply(this, args);
+      };
+    }
+    await rt.runPythonAsync(`open("/data/big.bin", "wb").write(b"B" * ${BIG})`);
+    return;
+  }
+  // The next flush starts; the driver navigates away as soon as it sees #results.
   rt.runPythonAsync(`open("/data/big.bin", "wb").write(b"B" * ${BIG})`).catch(() => {});
   await new Promise((resolve) => setTimeout(resolve, Number(params.get("delay") ?? 0)));
 }
