@@ -146,7 +146,6 @@ class EmbeddedRuntime:
             self._runs.pop(run_id, None)
             self.diagnostics.flush()
 
-
     async def _persist(self, *, quiet: bool) -> None:
         """The end of every run is a flush point. After a run that failed, a refused flush is
         left to the page's record, so the run's own error is the one the app sees."""

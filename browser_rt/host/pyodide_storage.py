@@ -32,7 +32,16 @@ class PyodideStorageHost:
         try:
             result = await self._bridge.flush(request)
         except Exception as exc:  # a JS exception crossing the bridge; its text is not trusted
-            return FlushOutcome(False, limit="backend", reason="bridge", message=f"storage flush failed ({type(exc).__name__})")
+            return FlushOutcome(
+                False,
+                limit="backend",
+                reason="bridge",
+                message=f"storage flush failed ({type(exc).__name__})",
+            )
         if not result.ok:
-            return FlushOutcome(False, limit=str(result.limit), reason=str(result.reason), message=str(result.message))
-        return FlushOutcome(True, files=int(result.files), bytes=int(result.bytes), written=int(result.written))
+            return FlushOutcome(
+                False, limit=str(result.limit), reason=str(result.reason), message=str(result.message)
+            )
+        return FlushOutcome(
+            True, files=int(result.files), bytes=int(result.bytes), written=int(result.written)
+        )

@@ -54,7 +54,8 @@ class StorageGrant:
         namespace = value.get("namespace")
         if not isinstance(namespace, str) or not _NAMESPACE.fullmatch(namespace):
             raise StorageGrantError(
-                "namespace", "must be 1 to 64 characters of a-z, 0-9, _ and -, starting with a letter or digit"
+                "namespace",
+                "must be 1 to 64 characters of a-z, 0-9, _ and -, starting with a letter or digit",
             )
         quota = _count(value, "quota_bytes", DEFAULT_QUOTA_BYTES, MAX_QUOTA_BYTES)
         max_file_bytes = _count(value, "max_file_bytes", quota, MAX_QUOTA_BYTES)

@@ -111,8 +111,12 @@ class StorageMount:
                 full = Path(folder, name)
                 path = full.relative_to(self.root).as_posix()
                 info = full.lstat()
-                if stat.S_ISLNK(info.st_mode) or not (stat.S_ISDIR(info.st_mode) or stat.S_ISREG(info.st_mode)):
-                    raise StorageRefused("path", "not_a_file", f"storage: {path!r} is not a regular file or folder")
+                if stat.S_ISLNK(info.st_mode) or not (
+                    stat.S_ISDIR(info.st_mode) or stat.S_ISREG(info.st_mode)
+                ):
+                    raise StorageRefused(
+                        "path", "not_a_file", f"storage: {path!r} is not a regular file or folder"
+                    )
                 problem = path_problem(path)
                 if problem is not None:
                     raise StorageRefused("path", problem, f"storage: {path!r}: {problem.replace('_', ' ')}")
@@ -131,8 +135,18 @@ class StorageMount:
     def _check_totals(self, files: int, total: int, *, changed: bool) -> None:
         grant = self.grant
         if files > grant.max_files:
-            raise StorageRefused("max_files", "too_many_files", f"storage: {files} files is more than max_files ({grant.max_files})")
+            raise StorageRefused(
+                "max_files",
+                "too_many_files",
+                f"storage: {files} files is more than max_files ({grant.max_files})",
+            )
         if total > grant.quota_bytes:
-            raise StorageRefused("quota_bytes", "quota_exceeded", f"storage: {total} bytes is more than quota_bytes ({grant.quota_bytes})")
+            raise StorageRefused(
+                "quota_bytes",
+                "quota_exceeded",
+                f"storage: {total} bytes is more than quota_bytes ({grant.quota_bytes})",
+            )
         if changed and grant.read_only:
-            raise StorageRefused("read_only", "read_only", "storage: the grant is read-only: no file may be written or removed")
+            raise StorageRefused(
+                "read_only", "read_only", "storage: the grant is read-only: no file may be written or removed"
+            )
