@@ -338,11 +338,13 @@ async function crashStart() {
       return new Promise(() => {});
     };
     if (!hasOPFS) {
+      // IndexedDB: the blobs are queued in the commit's transaction, then the manifest fails
+      // and the page leaves; the transaction must take none of it.
       const put = IDBObjectStore.prototype.put;
       IDBObjectStore.prototype.put = function (...args) {
-        const request = put.apply(this, args);
+        if (this.name !== "manifests") return put.apply(this, args);
         leave();
-        return request;
+        throw new DOMException("cut before the manifest", "AbortError");
       };
     } else if (cut === "close") {
       FileSystemWritableFileStream.prototype.close = leave;
