@@ -249,7 +249,7 @@ async function checkRecovery() {
   const encode = (text) => new TextEncoder().encode(text);
   const decode = (bytes) => new TextDecoder().decode(bytes);
   const backend = await openOpfsBackend(name);
-  await backend.commit({ generation: 1, files: new Map([["f.txt", { blob: "b-1-0", size: 3, mtime: 0 }]]) }, [["b-1-0", encode("old")]], []);
+  await backend.commit({ generation: 1, files: new Map([["f.txt", { blob: "b-1-0", size: 3, mtime: 0 }]]) }, [["b-1-0", encode("old")]]);
   const folder = await (await (await (await navigator.storage.getDirectory()).getDirectoryHandle("browser_rt")).getDirectoryHandle("storage")).getDirectoryHandle(name);
   const put = async (file, text) => {
     const writable = await (await folder.getFileHandle(file, { create: true })).createWritable();

@@ -21,8 +21,11 @@ const MANIFEST = /^m-(\d{1,15})\.json$/;
  * @property {() => Promise<Manifest>} load the last committed manifest; removes leftovers of an
  *   interrupted commit
  * @property {(blob: string) => Promise<Uint8Array>} read
- * @property {(manifest: Manifest, blobs: [string, Uint8Array][], obsolete: string[]) => Promise<void>} commit
- *   write `blobs`, then switch to `manifest`, then drop the `obsolete` blobs
+ * @property {(manifest: Manifest, blobs: [string, Uint8Array][]) => Promise<void>} commit
+ *   write `blobs`, then switch to `manifest`
+ * @property {(generation: number, obsolete: string[]) => Promise<void>} discard drop what the
+ *   manifest of `generation` no longer names (after the commit is answered; a crash before it
+ *   only leaves leftovers that the next load removes)
  */
 
 /** The backend this engine offers, or an error that says there is none. */
@@ -91,7 +94,7 @@ export async function openOpfsBackend(namespace, root) {
       const file = await (await dir.getFileHandle(blob)).getFile();
       return new Uint8Array(await file.arrayBuffer());
     },
-    async commit(manifest, blobs, obsolete) {
+    async commit(manifest, blobs) {
       try {
         for (const [name, bytes] of blobs) await writeFile(name, bytes);
       } catch (error) {
@@ -99,7 +102,9 @@ export async function openOpfsBackend(namespace, root) {
         throw error;
       }
       await writeFile(`m-${manifest.generation}.json`, new TextEncoder().encode(manifestText(manifest)));
-      await remove(`m-${manifest.generation - 1}.json`);
+    },
+    async discard(generation, obsolete) {
+      await remove(`m-${generation - 1}.json`);
       for (const name of obsolete) await remove(name);
     },
   };
@@ -149,7 +154,7 @@ export async function openIndexedDBBackend(namespace) {
       if (!(value instanceof Uint8Array)) throw new Error("a stored file is missing");
       return value;
     },
-    async commit(manifest, blobs, obsolete) {
+    async commit(manifest, blobs) {
       // One transaction: IndexedDB applies all of it or none of it.
       const transaction = db.transaction(["manifests", "blobs"], "readwrite");
       const finished = new Promise((resolve, reject) => {
@@ -160,7 +165,6 @@ export async function openIndexedDBBackend(namespace) {
       try {
         const store = transaction.objectStore("blobs");
         for (const [name, bytes] of blobs) store.put(bytes, [namespace, name]);
-        for (const name of obsolete) store.delete([namespace, name]);
         transaction.objectStore("manifests").put(manifestText(manifest), namespace);
       } catch (error) {
         transaction.abort(); // a request that could not even be made: none of them may land
@@ -168,6 +172,16 @@ export async function openIndexedDBBackend(namespace) {
         throw error;
       }
       await finished;
+    },
+    async discard(_generation, obsolete) {
+      if (obsolete.length === 0) return;
+      const transaction = db.transaction("blobs", "readwrite");
+      for (const name of obsolete) transaction.objectStore("blobs").delete([namespace, name]);
+      await new Promise((resolve) => {
+        transaction.oncomplete = resolve;
+        transaction.onabort = resolve; // a leftover blob is only space; nothing names it
+        transaction.onerror = resolve;
+      });
     },
   };
 }

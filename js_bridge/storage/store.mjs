@@ -43,6 +43,8 @@ export async function openNamespaceStore(grant, { onRecord, namesAllowed, backen
     let manifest = await store.load();
     /** @type {Promise<unknown>} */
     let queue = Promise.resolve();
+    /** @type {Promise<unknown>} */
+    let cleanup = Promise.resolve();
 
     /** @param {unknown} request @returns {Promise<FlushResult>} */
     async function flushNow(request) {
@@ -70,13 +72,15 @@ export async function openNamespaceStore(grant, { onRecord, namesAllowed, backen
       const live = new Set(Array.from(files.values(), (file) => file.blob));
       const obsolete = Array.from(manifest.files.values(), (file) => file.blob).filter((blob) => !live.has(blob));
       try {
-        await store.commit({ generation, files }, blobs, obsolete);
+        await store.commit({ generation, files }, blobs);
       } catch (error) {
         const name = String(/** @type {Error} */ (error)?.name ?? "Error").slice(0, 64);
         record("failed", { reason: "write_failed", limit: "backend", error: name, files: plan.files, bytes: plan.bytes });
         return { ok: false, limit: "backend", reason: "write_failed", message: `storage flush failed in the page's storage (${name}); the previous files are kept` };
       }
       manifest = { generation, files };
+      // Dropping the old blobs is not part of the answer; the next flush waits for it (queue).
+      cleanup = store.discard(generation, obsolete).catch(() => {});
       record("committed", { reason: null, files: plan.files, bytes: plan.bytes, written: plan.writes.length });
       return { ok: true, files: plan.files, bytes: plan.bytes, written: plan.writes.length };
     }
@@ -93,13 +97,13 @@ export async function openNamespaceStore(grant, { onRecord, namesAllowed, backen
       },
       flush(request) {
         if (closed) return Promise.resolve({ ok: false, limit: "closed", reason: "closed", message: "storage flush refused: the runtime is closed" });
-        const result = queue.then(() => flushNow(request));
+        const result = queue.then(() => cleanup).then(() => flushNow(request));
         queue = result.catch(() => {});
         return result;
       },
       close() {
         closed = true;
-        queue.finally(release);
+        queue.then(() => cleanup).finally(release);
       },
     });
   } catch (error) {
