@@ -1,5 +1,6 @@
 // Flushing through the StorageAuthority against its peer, the page writing the same bytes to
-// OPFS itself (one createWritable per file), in the same browser and run. The flush is timed
+// OPFS itself (one createWritable per file, one file after another), in the same browser and
+// run. The store writes a flush's files up to eight at a time. The flush is timed
 // inside Python, from the walk of /data to the page's commit answer: Python reads the files,
 // they cross to the page, the page checks them and writes them with a manifest.
 import { createRuntime } from "/js_bridge/index.mjs";

@@ -96,16 +96,16 @@ export async function openOpfsBackend(namespace, root) {
     },
     async commit(manifest, blobs) {
       try {
-        for (const [name, bytes] of blobs) await writeFile(name, bytes);
+        await inParallel(blobs, ([name, bytes]) => writeFile(name, bytes));
       } catch (error) {
-        for (const [name] of blobs) await remove(name);
+        await inParallel(blobs, ([name]) => remove(name));
         throw error;
       }
       await writeFile(`m-${manifest.generation}.json`, new TextEncoder().encode(manifestText(manifest)));
     },
     async discard(generation, obsolete) {
       await remove(`m-${generation - 1}.json`);
-      for (const name of obsolete) await remove(name);
+      await inParallel(obsolete, remove);
     },
   };
 
@@ -184,6 +184,34 @@ export async function openIndexedDBBackend(namespace) {
       });
     },
   };
+}
+
+/** Files written or removed at once: independent files, so the engine can overlap them. */
+const PARALLEL = 8;
+
+/**
+ * Run `action` on every item, at most PARALLEL at a time; rejects with the first failure once
+ * all started ones have settled.
+ * @template T
+ * @param {T[]} items
+ * @param {(item: T) => Promise<unknown>} action
+ */
+async function inParallel(items, action) {
+  let next = 0;
+  /** @type {unknown[]} */
+  const failures = [];
+  const lane = async () => {
+    while (next < items.length) {
+      const item = items[next++];
+      try {
+        await action(item);
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL, items.length) }, lane));
+  if (failures.length > 0) throw failures[0];
 }
 
 /** @param {Manifest} manifest */
