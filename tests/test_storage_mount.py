@@ -133,3 +133,29 @@ def test_flush_without_a_grant_says_so() -> None:
     storage.install(None)
     with pytest.raises(storage.StorageUnavailable, match="storageAuthority"):
         asyncio.run(storage.flush())
+
+
+def test_a_view_narrows_to_a_subfolder_and_to_reading_and_never_widens(tmp_path: Path) -> None:
+    host = RecordingHost()
+    data = mount(tmp_path, host)
+    storage.install(data)
+    try:
+        whole = storage.view()
+        with whole.open("notes/a.txt", "w") as f:
+            f.write("one")
+        notes = whole.narrow(subfolder="notes")
+        assert notes.path("a.txt").read_text() == "one"
+        with pytest.raises(ValueError, match="dot segment"):
+            notes.path("../escape.txt")
+        reader = notes.narrow(read_only=True)
+        assert reader.open("a.txt").read() == "one"
+        with pytest.raises(PermissionError):
+            reader.open("a.txt", "a")
+        with pytest.raises(StorageRefused) as caught:
+            asyncio.run(reader.flush())
+        assert caught.value.limit == "read_only"
+        assert reader.narrow(subfolder="deeper").read_only  # narrowing again never widens
+        assert asyncio.run(notes.flush()) is not None
+        assert [path for path, _, _ in host.sent[-1][0]] == ["notes/a.txt"]
+    finally:
+        storage.install(None)

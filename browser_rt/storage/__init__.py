@@ -12,6 +12,7 @@ from browser_rt.storage.errors import StorageRefused, StorageUnavailable
 from browser_rt.storage.grant import StorageGrant, StorageGrantError
 from browser_rt.storage.mount import FlushOutcome, FlushReport, StorageHost, StorageMount
 from browser_rt.storage.paths import path_problem
+from browser_rt.storage.view import StorageView
 
 _mounted: list[StorageMount] = []
 
@@ -26,6 +27,11 @@ def current() -> StorageMount:
     if not _mounted:
         raise StorageUnavailable("no persistent storage: the page did not grant a storageAuthority")
     return _mounted[0]
+
+
+def view() -> StorageView:
+    """The whole granted folder as a capability; `narrow()` it before handing it to a child."""
+    return StorageView(current())
 
 
 async def flush() -> FlushReport | None:
@@ -46,8 +52,10 @@ __all__ = [
     "StorageMount",
     "StorageRefused",
     "StorageUnavailable",
+    "StorageView",
     "current",
     "flush",
     "install",
     "path_problem",
+    "view",
 ]
