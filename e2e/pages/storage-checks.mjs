@@ -236,6 +236,20 @@ except s.StorageUnavailable:
     await bare.close();
     check("without a grant Python has no /data and no storage", got.ok && JSON.stringify(got.value) === '[false,"unavailable"]', got);
   });
+  if (MODE === "worker") {
+    await attempt("a worker restarted by interrupt() gets back what was flushed", async () => {
+      const rt = await start({ namespace: `${RUN}-restart` });
+      const wrote = await run(rt, "open('/data/kept.txt', 'w').write('flushed at the end of the run')");
+      const busy = rt.runPythonAsync("open('/data/lost.txt', 'w').write('never flushed')\nwhile True:\n    pass").catch((error) => error);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const { stage } = await rt.interrupt();
+      await busy;
+      const got = await run(rt, "import os\nsorted(os.listdir('/data'))");
+      await rt.close();
+      check("a worker restarted by interrupt() gets back what was flushed",
+        wrote.ok && stage === "restart" && got.ok && JSON.stringify(got.value) === '["kept.txt"]', { wrote, stage, got });
+    });
+  }
   if (hasOPFS) await attempt("a commit cut short at any step leaves old or new files", checkRecovery);
 }
 
