@@ -25,8 +25,8 @@ module.exports = defineConfig({
   outputDir: "artifacts/playwright",
   projects: [
     { name: "chromium" },
-    { name: "firefox", testMatch: /(security|whatwg|planted-faults|limits|snapshot)\.spec\.js$/ },
-    { name: "webkit", testMatch: /(security|whatwg|planted-faults|limits|snapshot)\.spec\.js$/ },
+    { name: "firefox", testMatch: /(security|whatwg|planted-faults|limits|snapshot|storage)\.spec\.js$/ },
+    { name: "webkit", testMatch: /(security|whatwg|planted-faults|limits|snapshot|storage)\.spec\.js$/ },
   ],
   use: {
     baseURL: origin(ports.harness),

@@ -22,7 +22,7 @@ export const EventOrigin = Object.freeze({
 });
 
 /** Severity of a bridge record entry's event, by outcome. */
-const RECORD_SEVERITY = Object.freeze({ performed: "info", denied: "warn", failed: "warn" });
+const RECORD_SEVERITY = Object.freeze({ performed: "info", denied: "warn", failed: "warn", committed: "info", refused: "warn" });
 
 /**
  * @param {object} options
@@ -68,17 +68,17 @@ export function createEventHost({
 
   /**
    * One entry of the bridge's trusted record: kept here (bounded) and delivered as a
-   * `bridge.request` (or `tool.call`) event, rate-limited like every other event.
+   * `bridge.request` event (or `tool.call` for a tool call's entry, `storage.flush` for the
+   * storage writer's), rate-limited like every other event.
    * @param {Record<string, unknown>} entry
+   * @param {string} [type]
    */
-  function deliverRecord(entry) {
+  function deliverRecord(entry, type = entry.kind === "tool" ? "tool.call" : "bridge.request") {
     const outcome = /** @type {keyof typeof recordTotals} */ (String(entry.outcome));
     if (outcome in recordTotals) recordTotals[outcome] += 1;
     records.push(Object.freeze({ ...entry }));
     if (records.length > capacity) records.splice(0, records.length - capacity);
-    // A tool call's entry (tool_bridge.mjs) is a `tool.call` event; a request's, `bridge.request`.
-    const type = entry.kind === "tool" ? "tool.call" : "bridge.request";
-    deliverFrom({ type, severity: RECORD_SEVERITY[outcome] ?? "warn", ...entry }, EventOrigin.BRIDGE);
+    deliverFrom({ type, severity: RECORD_SEVERITY[/** @type {keyof typeof RECORD_SEVERITY} */ (outcome)] ?? "warn", ...entry }, EventOrigin.BRIDGE);
   }
 
   /** @param {Record<string, unknown>} event */

@@ -64,6 +64,12 @@ export interface RuntimeOptions {
    * Python sees as MemoryError; a run that cannot recover is stopped like a timeout.
    */
   memoryLimitMB?: number;
+  /**
+   * Persistent files (docs/storage.md), frozen at creation. Python sees them under /data; the
+   * page restores them before user code runs and writes them at the end of every run and on
+   * `await browser_rt.storage.flush()`. Default: no persistent storage at all.
+   */
+  storageAuthority?: StorageAuthority;
 }
 
 /** A granted host function: JSON object in, JSON value (or a promise of one) out. */
@@ -130,6 +136,45 @@ export interface ToolBridge {
   inFlightCount(): number;
 }
 
+/** The grant of one namespace of persistent files. Keys are snake_case, like the fetch policy's. */
+export interface StorageAuthority {
+  /** 1 to 64 characters of a-z, 0-9, _ and -, starting with a letter or digit. */
+  namespace: string;
+  /** Bytes all files together may hold (default 10 MiB, at most 1 GiB). */
+  quota_bytes?: number;
+  /** Bytes one file may hold (default: quota_bytes). */
+  max_file_bytes?: number;
+  /** Files the namespace may hold (default 1,000, at most 10,000). */
+  max_files?: number;
+  /** Restore the files, refuse every flush that would change them (default false). */
+  read_only?: boolean;
+}
+
+/** A storageAuthority the page refused; `field` names the offending key. */
+export declare class StorageGrantError extends TypeError {
+  readonly name: "StorageGrantError";
+  readonly field: string;
+}
+
+/** The record entry (and `storage.flush` event) of one flush: metadata only, never contents. */
+export interface StorageRecordEntry {
+  kind: "storage";
+  namespace: string;
+  outcome: "committed" | "refused" | "failed";
+  /** Why a flush was refused or failed (e.g. `quota_exceeded`, `dot_segment`); null when committed. */
+  reason: string | null;
+  /** The rule it broke: path, max_files, max_file_bytes, quota_bytes, read_only, malformed or backend. */
+  limit?: string;
+  /** Files and bytes the namespace would hold after the flush. */
+  files: number;
+  bytes: number;
+  /** Files whose content was sent (the rest were kept as they were). */
+  written?: number;
+  duration_ms: number;
+  /** The written files' paths: only in diagnostics mode `none`. */
+  names?: string[];
+}
+
 /** Worker mode could not prove its boundary; `problems` names each missing piece. */
 export declare class WorkerIsolationError extends Error {
   readonly name: "WorkerIsolationError";
@@ -156,8 +201,8 @@ export interface BridgeRecordEntry {
 }
 
 export interface BridgeRecord {
-  /** The most recent entries, oldest first (bounded). */
-  entries: (BridgeRecordEntry | ToolRecordEntry)[];
+  /** The most recent entries, oldest first (bounded); tool calls and storage flushes too, when granted. */
+  entries: (BridgeRecordEntry | ToolRecordEntry | StorageRecordEntry)[];
   /** Counts since the runtime started. */
   totals: { performed: number; denied: number; failed: number };
 }
@@ -180,7 +225,11 @@ export interface InterruptResult {
   stage: "none" | "cancel" | "keyboard-interrupt" | "restart";
 }
 
-/** Files under /home/pyodide; relative paths are relative to it, and nothing outside it is reachable. */
+/**
+ * Files under /home/pyodide, and under /data when storage is granted; relative paths are
+ * relative to /home/pyodide, and nothing outside the two is reachable. A file written to /data
+ * here is persisted at the next flush point.
+ */
 export interface RuntimeFiles {
   writeFile(path: string, data: string | Uint8Array | ArrayBuffer): Promise<void>;
   readFile(path: string): Promise<Uint8Array>;

@@ -22,6 +22,7 @@ export const WorkerMessage = Object.freeze({
   TOOL: "tool",
   TOOL_ABORT: "tool-abort",
   FATAL: "fatal",
+  STORAGE_FLUSH: "storage-flush",
 });
 
 /** What the page posts to the worker. */
@@ -34,6 +35,7 @@ export const PageMessage = Object.freeze({
   CANCEL_RUN: "cancel-run",
   FS: "fs",
   TOOL_RESULT: "tool-result",
+  STORAGE_RESULT: "storage-result",
 });
 
 /** Bounds on what the worker may post; anything larger is dropped, not truncated. */
@@ -58,6 +60,8 @@ export const MESSAGE_LIMITS = Object.freeze({
   fileBytes: 64 << 20,
   /** Characters of a tool call's JSON arguments (the tool's own, smaller bound is checked after). */
   toolArgsChars: 16 << 20,
+  /** Entries in a storage flush's lists (the grant's own max_files is checked after). */
+  storageEntries: 10_000,
 });
 
 /**
@@ -74,7 +78,8 @@ export const MESSAGE_LIMITS = Object.freeze({
  *   | {type: "fs-result", id: number, ok: false, message: string}
  *   | {type: "tool", id: number, call: import("./index").ToolRequest}
  *   | {type: "tool-abort", id: number, callId: number}
- *   | {type: "fatal"}} WorkerMessageValue
+ *   | {type: "fatal"}
+ *   | {type: "storage-flush", id: number, writes: unknown[] | null, keep: unknown[] | null}} WorkerMessageValue
  */
 
 /**
@@ -158,6 +163,14 @@ export function readWorkerMessage(data) {
       return { message: { type: WorkerMessage.TOOL_ABORT, id: data.id, callId: data.callId } };
     case WorkerMessage.FATAL:
       return { message: { type: WorkerMessage.FATAL } };
+    case WorkerMessage.STORAGE_FLUSH: {
+      // Only the shape is read here, so every bad flush still gets an answer: the store's
+      // checkFlush refuses a list that is missing or wrong, naming what is wrong.
+      if (!isId(data.id)) return { dropped: "bad_storage_flush" };
+      /** @param {unknown} list */
+      const bounded = (list) => (Array.isArray(list) && list.length <= MESSAGE_LIMITS.storageEntries ? list.slice() : null);
+      return { message: { type: WorkerMessage.STORAGE_FLUSH, id: data.id, writes: bounded(data.writes), keep: bounded(data.keep) } };
+    }
     default:
       return { dropped: "unknown_type" };
   }

@@ -7,17 +7,19 @@
 import { withMemoryLimit } from "./memory_limit.mjs";
 import { FS_ROOT } from "./run_options.mjs";
 import { restoreFromSnapshot, snapshotEvent } from "./snapshot.mjs";
+import { STORAGE_MOUNT, restoreStored } from "./storage/index.mjs";
 
 /**
  * @param {URL} indexURL the bundle's pyodide/ folder
  * @param {(stage: string, fraction: number) => void} onProgress
- * @param {{packages?: string[], write?: (stream: string, line: string) => void, files?: [string, Uint8Array][], memoryLimitBytes?: number | null, onEvent?: (event: Record<string, unknown>) => void}} [extras]
+ * @param {{packages?: string[], write?: (stream: string, line: string) => void, files?: [string, Uint8Array][], stored?: [string, Uint8Array, number][] | null, memoryLimitBytes?: number | null, onEvent?: (event: Record<string, unknown>) => void}} [extras]
  *   the app's packages (names in the bundle's lock), where Python's output goes, files to
- *   write into FS_ROOT before any user code runs, the cap on Wasm memory (memory_limit.mjs), and
- *   where the boot's own event goes (whether the bundle's memory snapshot was restored, or why not)
+ *   write into FS_ROOT before any user code runs, the granted namespace's stored files (null: no
+ *   storage was granted), the cap on Wasm memory (memory_limit.mjs), and where the boot's own
+ *   event goes (whether the bundle's memory snapshot was restored, or why not)
  * @returns {Promise<any>} the Pyodide API object
  */
-export async function bootPython(indexURL, onProgress, { packages = [], write, files = [], memoryLimitBytes = null, onEvent = () => {} } = {}) {
+export async function bootPython(indexURL, onProgress, { packages = [], write, files = [], stored = null, memoryLimitBytes = null, onEvent = () => {} } = {}) {
   onProgress("loading-pyodide", 0.05);
   const core = await import(new URL("pyodide.mjs", indexURL).href);
   if (packages.length > 0) await checkPackagesInLock(indexURL, packages);
@@ -41,6 +43,7 @@ export async function bootPython(indexURL, onProgress, { packages = [], write, f
   }
   const fs = fileOps(pyodide);
   for (const [path, data] of files) fs.writeFile(path, data);
+  if (stored) restoreStored(pyodide, stored);
   onProgress("loading-browser-rt", 0.7);
   // The import below is synchronous: give the page one turn to show the stage before it.
   await new Promise((resolve) => setTimeout(resolve, 0));
@@ -59,9 +62,11 @@ export async function bootPython(indexURL, onProgress, { packages = [], write, f
  * @param {"page" | "worker"} options.isolation
  * @param {{grantJSON: string, bridge: {call: Function, abort: Function}}} [options.tools]
  *   the page's tool grant (tool_grant.mjs) and the road to its tool bridge
+ * @param {{grant: Record<string, unknown>, host: {flush: (request: unknown) => Promise<unknown>}} | null} [options.storage]
+ *   the granted namespace and the page's writer (or the worker's port to it)
  * @returns {any} a PyProxy of browser_rt.host.embed.EmbeddedRuntime
  */
-export function makeEmbedded(pyodide, { policy, bridge, hostEvent, diagnostics, isolation, tools }) {
+export function makeEmbedded(pyodide, { policy, bridge, hostEvent, diagnostics, isolation, tools, storage = null }) {
   const embed = pyodide.pyimport("browser_rt.host.embed");
   const bridgeModule = pyodide.pyimport("browser_rt.host.pyodide_bridge");
   const fetchHost = bridgeModule.PyodideFetchHost(bridge);
@@ -76,6 +81,8 @@ export function makeEmbedded(pyodide, { policy, bridge, hostEvent, diagnostics, 
       allow_unredacted: Boolean(diagnostics.allowUnredacted),
       ci: Boolean(diagnostics.ci),
       isolation,
+      storage_json: storage ? JSON.stringify(storage.grant) : undefined,
+      storage_host: storage ? storage.host : undefined,
     });
   } finally {
     fetchHost.destroy();
@@ -162,7 +169,7 @@ export function fileOps(pyodide) {
     /** @param {string} path @param {Uint8Array} data */
     writeFile(path, data) {
       const parent = path.slice(0, path.lastIndexOf("/")) || "/";
-      if (parent.startsWith(FS_ROOT)) FS.mkdirTree(parent);
+      if (parent.startsWith(FS_ROOT) || parent.startsWith(STORAGE_MOUNT)) FS.mkdirTree(parent);
       FS.writeFile(path, data);
     },
     /** @param {string} path @returns {Uint8Array} */

@@ -7,6 +7,8 @@
 
 /** Where `rt.fs` reads and writes: Pyodide's home folder, Python's working directory. */
 export const FS_ROOT = "/home/pyodide";
+/** The granted storage's folder (js_bridge/storage), which `rt.fs` may also read and write. */
+const STORAGE_ROOT = "/data";
 
 const RUN_OPTION_KEYS = Object.freeze(["globals", "timeout", "signal", "filename"]);
 const MAX_JSON_DEPTH = 32;
@@ -68,7 +70,8 @@ export function checkCall(spec, args) {
 }
 
 /**
- * A path inside FS_ROOT, resolved the POSIX way; relative paths are relative to FS_ROOT.
+ * A path inside FS_ROOT or the storage folder, resolved the POSIX way; relative paths are
+ * relative to FS_ROOT. Without a storage grant the storage folder does not exist.
  * @param {unknown} path
  * @param {string} what the method, for the message
  */
@@ -85,8 +88,9 @@ export function resolveFsPath(path, what) {
     else parts.push(part);
   }
   const resolved = `/${parts.join("/")}`;
-  if (resolved !== FS_ROOT && !resolved.startsWith(`${FS_ROOT}/`)) {
-    throw new TypeError(`${what}: ${JSON.stringify(path)} is outside ${FS_ROOT}`);
+  const inside = (/** @type {string} */ root) => resolved === root || resolved.startsWith(`${root}/`);
+  if (!inside(FS_ROOT) && !inside(STORAGE_ROOT)) {
+    throw new TypeError(`${what}: ${JSON.stringify(path)} is outside ${FS_ROOT} and ${STORAGE_ROOT}`);
   }
   return resolved;
 }

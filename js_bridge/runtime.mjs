@@ -17,6 +17,7 @@ import { checkCall, checkFiles, checkPackages, checkRunOptions, fileBytes, resol
 import { checkMemoryLimit } from "./memory_limit.mjs";
 import { createToolBridge } from "./tool_bridge.mjs";
 import { checkTools, toolGrantJSON } from "./tool_grant.mjs";
+import { openGrantedStorage } from "./storage/index.mjs";
 import { startInWorker } from "./worker_host.mjs";
 
 /** Default location of the Pyodide core: the bundle puts it beside js_bridge/. */
@@ -24,7 +25,7 @@ const DEFAULT_INDEX_URL = new URL("../pyodide/", import.meta.url).href;
 const ISOLATION_MODES = Object.freeze(["worker", "page"]);
 const OPTION_KEYS = Object.freeze([
   "indexURL", "fetchAuthority", "diagnostics", "isolation", "onProgress", "workerURL", "stdout", "stderr", "packages", "files",
-  "tools", "memoryLimitMB",
+  "tools", "memoryLimitMB", "storageAuthority",
 ]);
 
 /**
@@ -66,8 +67,14 @@ export async function createRuntime(options = {}) {
   const tools = { grantJSON: toolGrantJSON(toolGrant), bridge: createToolBridge({ grant: toolGrant, onRecord: events.deliverRecord }) };
   const indexURL = resolveIndexURL(options.indexURL ?? DEFAULT_INDEX_URL);
   const memoryLimitBytes = checkMemoryLimit(options.memoryLimitMB);
-  const settings = { indexURL, policy, diagnostics, onProgress, authority, bridge, events, output, packages, files, tools, memoryLimitBytes };
-  return isolation === "page" ? startInPage(settings) : startInWorker({ ...settings, workerURL: options.workerURL });
+  const storage = await openGrantedStorage(options.storageAuthority, events, diagnostics);
+  const settings = { indexURL, policy, diagnostics, onProgress, authority, bridge, events, output, packages, files, tools, memoryLimitBytes, storage };
+  try {
+    return await (isolation === "page" ? startInPage(settings) : startInWorker({ ...settings, workerURL: options.workerURL }));
+  } catch (error) {
+    storage?.close();
+    throw error;
+  }
 }
 
 /**
@@ -84,6 +91,7 @@ export async function createRuntime(options = {}) {
  * @property {[string, Uint8Array][]} files
  * @property {{grantJSON: string, bridge: import("./index").ToolBridge}} tools the page's tool grant and bridge
  * @property {number | null} memoryLimitBytes the cap on Pyodide's Wasm memory (memory_limit.mjs)
+ * @property {import("./storage/store.mjs").NamespaceStore | null} storage the granted namespace, held
  */
 
 /**
@@ -94,9 +102,10 @@ export async function createRuntime(options = {}) {
  * @param {Settings} settings
  * @returns {Promise<import("./index").BrowserRuntime>}
  */
-async function startInPage({ indexURL, policy, diagnostics, onProgress, authority, bridge, events, output, packages, files, tools, memoryLimitBytes }) {
+async function startInPage({ indexURL, policy, diagnostics, onProgress, authority, bridge, events, output, packages, files, tools, memoryLimitBytes, storage }) {
+  const stored = storage ? await storage.snapshot() : null;
   const pyodide = await bootPython(indexURL, onProgress, {
-    packages, files, memoryLimitBytes, write: (stream, line) => output.deliver(stream, [line]), onEvent: events.deliverPageEvent,
+    packages, files, stored, memoryLimitBytes, write: (stream, line) => output.deliver(stream, [line]), onEvent: events.deliverPageEvent,
   });
   const embedded = makeEmbedded(pyodide, {
     policy,
@@ -105,6 +114,7 @@ async function startInPage({ indexURL, policy, diagnostics, onProgress, authorit
     diagnostics: diagnosticsForPython(diagnostics),
     isolation: "page",
     tools: { grantJSON: tools.grantJSON, bridge: { call: tools.bridge.call, abort: tools.bridge.abort } },
+    storage: storage ? { grant: storage.grant, host: { flush: (/** @type {unknown} */ request) => storage.flush(request) } } : null,
   });
   const embedModule = pyodide.pyimport("browser_rt.host.embed");
   const paths = embedModule.ambient_paths(openMembers(globalThis));
@@ -210,6 +220,7 @@ async function startInPage({ indexURL, policy, diagnostics, onProgress, authorit
       // and httpx back as they were (browser_rt.compat).
       embedded.compat.uninstall();
       embedded.destroy();
+      storage?.close();
     },
   });
 }

@@ -28,12 +28,12 @@ function send(message, transfer = []) {
   post(message, transfer);
 }
 
-/** @param {Record<string, unknown>} message */
-function request(message) {
+/** @param {Record<string, unknown>} message @param {Transferable[]} [transfer] */
+function request(message, transfer = []) {
   const id = nextReply++;
   return new Promise((resolve) => {
     replies.set(id, resolve);
-    send({ ...message, id });
+    send({ ...message, id }, transfer);
   });
 }
 
@@ -78,6 +78,16 @@ const toolsForPython = Object.freeze({
   },
 });
 
+/** The port to the page's storage writer: the worker never touches storage itself. */
+const storageForPython = Object.freeze({
+  /** @param {any} flush `{writes: [[path, bytes, mtime]], keep: [path]}` built by Python */
+  flush(flush) {
+    const writes = Array.from(flush.writes, (entry) => [String(entry[0]), entry[1], Number(entry[2])]);
+    const transfer = [...new Set(writes.map((entry) => /** @type {Uint8Array} */ (entry[1]).buffer))];
+    return request({ type: WorkerMessage.STORAGE_FLUSH, writes, keep: Array.from(flush.keep, String) }, transfer);
+  },
+});
+
 /** Whether this worker may block on a shared buffer: only in a cross-origin isolated page. */
 function canBlock() {
   return typeof SharedArrayBuffer === "function" && Boolean(self.crossOriginIsolated) && typeof Atomics?.wait === "function";
@@ -94,7 +104,7 @@ async function init(data) {
   const files = Array.from(data.files ?? [], ([path, bytes]) => /** @type {[string, Uint8Array]} */ ([resolveFsPath(path, "files"), bytes]));
   const pyodide = await bootPython(new URL(data.indexURL), (stage, fraction) => send({ type: WorkerMessage.PROGRESS, stage, fraction }), {
     packages: data.packages ?? [], write: output.write, files, memoryLimitBytes: data.memoryLimitBytes ?? null,
-    onEvent: (event) => send({ type: WorkerMessage.EVENT, event }),
+    stored: data.storage ? data.storage.files : null, onEvent: (event) => send({ type: WorkerMessage.EVENT, event }),
   });
   if (data.interruptBuffer) pyodide.setInterruptBuffer(data.interruptBuffer);
   // The page answers a fatal failure the way it answers a run that will not stop: a fresh worker.
@@ -113,6 +123,7 @@ async function init(data) {
     diagnostics: data.diagnostics,
     isolation: "worker",
     tools: { grantJSON: String(data.toolsJSON), bridge: toolsForPython },
+    storage: data.storage ? { grant: data.storage.grant, host: storageForPython } : null,
   });
   send({ type: WorkerMessage.READY, revoked, scrubbed, closed });
 }
@@ -171,7 +182,7 @@ self.addEventListener("message", (/** @type {MessageEvent} */ { data }) => {
     embedded.cancel_run(data.id);
   } else if (data.type === PageMessage.FS && fs) {
     fileOperation(data);
-  } else if ((data.type === PageMessage.FETCH_RESULT || data.type === PageMessage.TOOL_RESULT || data.type === PageMessage.ABORT_DONE) && replies.has(data.id)) {
+  } else if ((data.type === PageMessage.FETCH_RESULT || data.type === PageMessage.TOOL_RESULT || data.type === PageMessage.ABORT_DONE || data.type === PageMessage.STORAGE_RESULT) && replies.has(data.id)) {
     const resolve = replies.get(data.id);
     replies.delete(data.id);
     resolve?.(data.type === PageMessage.ABORT_DONE ? true : data.result);

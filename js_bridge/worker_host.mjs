@@ -30,7 +30,7 @@ const SIGINT = 2;
 const BEFORE_READY = new Set([WorkerMessage.PROGRESS, WorkerMessage.READY, WorkerMessage.INIT_ERROR, WorkerMessage.EVENT, WorkerMessage.OUTPUT]);
 const AFTER_READY = new Set([
   WorkerMessage.EVENT, WorkerMessage.OUTPUT, WorkerMessage.FETCH, WorkerMessage.ABORT, WorkerMessage.RUN_RESULT, WorkerMessage.FS_RESULT,
-  WorkerMessage.TOOL, WorkerMessage.TOOL_ABORT, WorkerMessage.FATAL,
+  WorkerMessage.TOOL, WorkerMessage.TOOL_ABORT, WorkerMessage.FATAL, WorkerMessage.STORAGE_FLUSH,
 ]);
 
 /**
@@ -185,6 +185,7 @@ export async function startInWorker(settings) {
       closed = true;
       (await (restarting ?? Promise.resolve(session))).terminate(new Error("runtime is closed"));
       settings.tools.bridge.abortAll();
+      settings.storage?.close();
     },
   });
 }
@@ -210,7 +211,9 @@ export async function startInWorker(settings) {
  * @param {(session: Session) => void} onFatal called when Pyodide in this worker failed fatally
  * @returns {Promise<Session>}
  */
-async function startSession({ indexURL, policy, diagnostics, onProgress, bridge, events, output, packages, files, tools, memoryLimitBytes }, scriptURL, shape, drop, onFatal) {
+async function startSession({ indexURL, policy, diagnostics, onProgress, bridge, events, output, packages, files, tools, memoryLimitBytes, storage }, scriptURL, shape, drop, onFatal) {
+  // A restarted worker gets what was last committed: what the old one had not flushed is gone.
+  const stored = storage ? await storage.snapshot() : null;
   const worker = shape === "meta"
     ? new Worker(blobWorkerURL(scriptURL), { type: "module", name: "browser_rt" })
     : new Worker(scriptURL, { type: "module", name: "browser_rt" });
@@ -312,6 +315,13 @@ async function startSession({ indexURL, policy, diagnostics, onProgress, bridge,
       case WorkerMessage.FS_RESULT:
         settle(message.id, message.ok ? { ok: true, value: message.value } : { ok: false, error: new Error(message.message) });
         break;
+      case WorkerMessage.STORAGE_FLUSH: {
+        const result = storage
+          ? await storage.flush({ writes: message.writes, keep: message.keep })
+          : { ok: false, limit: "not_granted", reason: "not_granted", message: "storage flush refused: no storageAuthority was granted" };
+        if (!terminated) worker.postMessage({ type: PageMessage.STORAGE_RESULT, id: message.id, result });
+        break;
+      }
       default:
         break;
     }
@@ -324,7 +334,8 @@ async function startSession({ indexURL, policy, diagnostics, onProgress, bridge,
   worker.postMessage({
     type: PageMessage.INIT, indexURL: indexURL.href, policy, diagnostics: diagnosticsForPython(diagnostics),
     packages, files, interruptBuffer, toolsJSON: tools.grantJSON, memoryLimitBytes,
-  });
+    storage: storage ? { grant: storage.grant, files: stored } : null,
+  }, stored ? [...new Set(stored.map(([, bytes]) => bytes.buffer))] : []);
   /** @type {any} */
   let readyMessage;
   try {

@@ -179,6 +179,8 @@ async function restartRuntime() {
       indexURL: "/pyodide/",
       fetchAuthority: state.appliedText,
       isolation: /** @type {"worker" | "page"} */ (state.mode),
+      // The "notes survive a reload" example's files (docs/storage.md).
+      storageAuthority: { namespace: "demo-notes", quota_bytes: 1 << 20 },
       diagnostics: { mode: "metadata_only", sink: (event) => onEvent(event, generation) },
       tools: DEMO_TOOLS,
       // Python's output streams into the Output panel while the run goes on.

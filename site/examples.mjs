@@ -273,4 +273,21 @@ print(outcome)
 
 {"hits": hits, "send_email": outcome}`,
   },
+  {
+    id: "notes-survive-reload",
+    title: "Notes survive a reload",
+    note: "The demo grants persistent storage (namespace demo-notes, 1 MiB): /data is restored before any code runs and saved by the page at the end of every run. Run this, reload the page, run it again: the earlier notes are still there. The bridge record shows a storage flush row with the file count and bytes, never the contents.",
+    code: `# /data is the page's grant: ordinary files, persisted by the page.
+from datetime import datetime
+from pathlib import Path
+
+notes = Path("/data/notes.txt")
+earlier = notes.read_text().splitlines() if notes.exists() else []
+with notes.open("a") as f:
+    f.write(f"note written at {datetime.now():%H:%M:%S}\\n")
+
+print(f"{len(earlier)} note(s) from earlier runs or visits:")
+print(notes.read_text(), end="")
+len(earlier) + 1`,
+  },
 ];

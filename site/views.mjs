@@ -170,6 +170,7 @@ export class BridgeRecord {
    * @param {string} run
    */
   add(event, run) {
+    if (event.type === "storage.flush" && event.source === "bridge") return this.addFlush(event, run);
     if (event.type !== "bridge.request" || event.source !== "bridge") return;
     const outcome = String(event.outcome ?? "?");
     const detail = outcome === "performed" ? `HTTP ${event.status}` : String(event.reason ?? event.code ?? "–");
@@ -184,6 +185,29 @@ export class BridgeRecord {
       el("td", event.origin ?? "–", "origin"),
       el("td", event.method ?? "–", "method"),
       el("td", `${event.bytes_sent ?? 0} / ${event.bytes_received ?? 0}`, "bytes"),
+      el("td", `${event.duration_ms ?? 0} ms`, "duration"),
+    );
+    appendRow(this.tbody, this.scroller, row);
+  }
+
+  /**
+   * A flush the page's storage writer committed or refused: counts and bytes, never contents.
+   * @param {Record<string, any>} event
+   * @param {string} run
+   */
+  addFlush(event, run) {
+    const outcome = String(event.outcome ?? "?");
+    const row = el("tr", undefined, `record-${outcome}`);
+    row.dataset.run = run;
+    row.dataset.outcome = outcome;
+    row.append(
+      el("td", run),
+      el("td", clock(event.ts), "time"),
+      el("td", outcome, "outcome"),
+      el("td", outcome === "committed" ? `${event.files} files` : String(event.reason ?? "–"), "detail"),
+      el("td", `storage:${event.namespace}`, "origin"),
+      el("td", "flush", "method"),
+      el("td", `${event.bytes ?? 0} / 0`, "bytes"),
       el("td", `${event.duration_ms ?? 0} ms`, "duration"),
     );
     appendRow(this.tbody, this.scroller, row);

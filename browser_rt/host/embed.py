@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from browser_rt import compat
+from browser_rt import compat, storage
 from browser_rt.diagnostics import CallbackSink, Diagnostics
 from browser_rt.fetch import FetchHost
 from browser_rt.host.runs import (
@@ -71,6 +71,8 @@ class EmbeddedRuntime:
         isolation: str = "page",
         tools_json: str | None = None,
         tool_host: ToolHost | None = None,
+        storage_json: str | None = None,
+        storage_host: Any = None,
     ) -> None:
         self.authority = FetchAuthority.from_json(policy_json)
         self.tools = ToolGrant.from_json(tools_json) if tools_json else ToolGrant.none()
@@ -91,6 +93,9 @@ class EmbeddedRuntime:
         # pyfetch, pyxhr, open_url, requests, urllib3 and httpx go through the running task's Cx
         # from here on; `self.compat.uninstall()` restores them (browser_rt.compat).
         self.compat = compat.install()
+        # The page restored the namespace into /data already; without a grant there is no mount.
+        self.storage = None if storage_json is None else _mount(storage_json, storage_host)
+        storage.install(self.storage)
 
     def report_ambient_paths(self, paths: list[str]) -> None:
         """Page mode: say plainly what Python can still reach around the policy."""
@@ -145,13 +150,37 @@ class EmbeddedRuntime:
         task = asyncio.ensure_future(self._runtime.run(main))
         self._runs[run_id] = task
         try:
-            return await task
+            try:
+                result = await task
+            except BaseException:
+                await self._persist(quiet=True)
+                raise
+            await self._persist(quiet=False)
+            return result
         except BaseException as error:
             self._errors[run_id] = describe_error(error, filename)
             raise
         finally:
             self._runs.pop(run_id, None)
             self.diagnostics.flush()
+
+    async def _persist(self, *, quiet: bool) -> None:
+        """The end of every run is a flush point. After a run that failed, a refused flush is
+        left to the page's record, so the run's own error is the one the app sees."""
+        if self.storage is None:
+            return
+        try:
+            await self.storage.flush()
+        except storage.StorageRefused:
+            if not quiet:
+                raise
+
+
+def _mount(storage_json: str, storage_host: Any) -> storage.StorageMount:
+    from browser_rt.host.pyodide_storage import PyodideStorageHost
+
+    grant = storage.StorageGrant.from_json(storage_json)
+    return storage.StorageMount(grant, PyodideStorageHost(storage_host))
 
 
 def ambient_paths(open_members: Iterable[str] = ()) -> list[str]:
