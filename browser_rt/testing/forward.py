@@ -143,7 +143,12 @@ class Forwarder:
         collect_errors: dict[str, str] = {}
         timeout = timeout_s(self.config)
         spec = self.spec(runtime, plan, pending, by_nodeid)
-        runner = self.start_session(runtime, spec, by_nodeid[pending[0]])
+        try:
+            runner = self.start_session(runtime, spec, by_nodeid[pending[0]])
+        except (ProjectError, OSError) as exc:
+            for nodeid in pending:
+                self.synthesize(by_nodeid[nodeid], "failed", f"{nodeid} {DID_NOT_RUN}: {exc}")
+            return []
         try:
             while True:
                 try:
@@ -323,6 +328,7 @@ class Forwarder:
             "session": {
                 "environ": {EXPECTED_RUNTIME_VARIABLE: runtime},
                 "sys_path": plan.sys_path,
+                "hypothesis_profile": "hypothesis" in plan.packages,
                 "rundir": root if enabled("rundir") else "/home/pyodide",
                 "batches": [
                     {"nodeids": batch, "args": self.inner_args(batch, by_nodeid)} for batch in batches

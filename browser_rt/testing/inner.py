@@ -75,6 +75,13 @@ def prepare(spec_json: str) -> None:
     for entry in reversed(spec["sys_path"]):
         if entry not in sys.path:
             sys.path.insert(0, entry)
+    if spec.get("hypothesis_profile"):
+        # The interpreter is slower than CPython: no deadline by default. Loaded before any
+        # conftest, so a project's own profile still wins.
+        from hypothesis import settings
+
+        settings.register_profile("browser-rt-pyodide", deadline=None)
+        settings.load_profile("browser-rt-pyodide")
     os.makedirs(spec["rundir"], exist_ok=True)
     os.chdir(spec["rundir"])
 
