@@ -20,7 +20,15 @@ import pytest
 from browser_rt.testing import fixes
 from browser_rt.testing.chromium import DEFAULT_FLAGS, read_flags
 from browser_rt.testing.project import PlanInputs, ProjectError, make_plan, unimportable_message
-from browser_rt.testing.sample import HOST, PYODIDE, RAN_MARKER, expected, outcomes_from_junit, write_sample
+from browser_rt.testing.sample import (
+    FILES,
+    HOST,
+    PYODIDE,
+    RAN_MARKER,
+    expected,
+    outcomes_from_junit,
+    write_sample,
+)
 from browser_rt.testing.selftest import Trial
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -184,6 +192,12 @@ def run_sample(
     )
 
 
+def sample_line(text: str) -> int:
+    """The line of test_sample.py that holds `text`."""
+    lines = FILES["tests/test_sample.py"].splitlines()
+    return next(number for number, line in enumerate(lines, 1) if text in line)
+
+
 @pytest.fixture
 def sample(tmp_path: Path) -> Path:
     project = tmp_path / "sample"
@@ -226,11 +240,11 @@ def test_the_sample_inside_pyodide_ends_as_expected(sample: Path, runtime: str) 
     # Failures come back with the inner message and traceback; skips with their reason.
     assert (
         "planted failure: 2 doubled is not 5" in output
-        and "tests/test_sample.py:24: AssertionError" in output
+        and f"tests/test_sample.py:{sample_line('assert double(2) == 5')}: AssertionError" in output
     )
     assert "No module named 'module_missing_inside_pyodide'" in output
     assert f"the Pyodide interpreter ({runtime}) crashed while running this test" in output
-    assert "SKIPPED [1] tests/test_sample.py:38: skipped on purpose" in output
+    assert f"SKIPPED [1] tests/test_sample.py:{sample_line('pytest.skip(')}: skipped on purpose" in output
     # One session: the session fixture's second user saw the first (and a crash lost one test).
     assert "1 interpreter(s) lost and replaced" in output
 

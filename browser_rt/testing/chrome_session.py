@@ -57,14 +57,18 @@ class ChromeSession:
 
     def _run(self, runner: Any, spec: dict[str, Any], base: str, item: pytest.Item) -> None:
         timeout = float(item.config.getoption("pyodide_timeout", None) or 120)
-        runner.set_script_timeout(timeout * max(1, sum(len(b["nodeids"]) for b in spec["session"]["batches"])))
+        runner.set_script_timeout(
+            timeout * max(1, sum(len(b["nodeids"]) for b in spec["session"]["batches"]))
+        )
         runner.run("import js\njs.globalThis.browserRtLines = js.Array.new()\n")
         runner.run_async(snippets.extract_archive(base + "project.zip"))
         runner.load_package(spec["packages"])
         wheels = [base + Path(wheel).name for wheel in spec["wheels"]]
         runner.run_async(snippets.define_runner(spec["runner"], json.dumps(spec["session"]), wheels))
         missing = json.loads(runner.run(snippets.missing_imports(spec["importNames"])))
-        runner.run(f"js.globalThis.browserRtLines.push({json.dumps({'type': 'prepared', 'missing': missing})!r})")
+        runner.run(
+            f"js.globalThis.browserRtLines.push({json.dumps({'type': 'prepared', 'missing': missing})!r})"
+        )
         if not missing:
             runner.run_js(snippets.watched(snippets.run_session()))
 

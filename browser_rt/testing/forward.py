@@ -171,7 +171,9 @@ class Forwarder:
                     hook.pytest_runtest_logreport(report=self.host_view(self.report(message["data"])))
                     _check_stop(session)
                 elif kind == "logfinish" and message["nodeid"] in by_nodeid:
-                    hook.pytest_runtest_logfinish(nodeid=message["nodeid"], location=tuple(message["location"]))
+                    hook.pytest_runtest_logfinish(
+                        nodeid=message["nodeid"], location=tuple(message["location"])
+                    )
                     done.add(message["nodeid"])
                     current = None
                 elif kind == "finished":
@@ -197,14 +199,13 @@ class Forwarder:
         """The interpreter died or hung: the running test fails; a fresh one runs the rest."""
         self.restarts[runtime] = self.restarts.get(runtime, 0) + 1
         hung = isinstance(exc, TimeoutError)
-        what = (
-            f"hung (silent past --pyodide-timeout={timeout_s(self.config):g} s)" if hung else "crashed"
-        )
+        what = f"hung (silent past --pyodide-timeout={timeout_s(self.config):g} s)" if hung else "crashed"
         console = runner.console()
         runner.close()
         text = (
             f"the Pyodide interpreter ({runtime}) {what} while running this test, so it has no result. "
-            f"{type(exc).__name__}: {exc}" + (f"\n--- the interpreter's last output ---\n{console}" if console else "")
+            f"{type(exc).__name__}: {exc}"
+            + (f"\n--- the interpreter's last output ---\n{console}" if console else "")
         )
         rest = [nodeid for nodeid in pending if nodeid not in done and nodeid != current]
         if current is None:
@@ -247,7 +248,11 @@ class Forwarder:
             return
         why = "the session inside never reported it"
         for collector, error in collect_errors.items():
-            if item.nodeid.startswith(collector + "::") or item.nodeid.startswith(collector + "/") or not collector:
+            if (
+                item.nodeid.startswith(collector + "::")
+                or item.nodeid.startswith(collector + "/")
+                or not collector
+            ):
                 why = f"collecting {collector or 'the session'} failed inside Pyodide:\n{error}"
                 break
         self.synthesize(item, "failed", f"{item.nodeid} {DID_NOT_RUN}: {why}")

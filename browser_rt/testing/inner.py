@@ -46,7 +46,9 @@ class StreamingPlugin:
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
-        kept = sorted((item for item in items if item.nodeid in self.order), key=lambda i: self.order[i.nodeid])
+        kept = sorted(
+            (item for item in items if item.nodeid in self.order), key=lambda i: self.order[i.nodeid]
+        )
         dropped = [item for item in items if item.nodeid not in self.order]
         if dropped:
             config.hook.pytest_deselected(items=dropped)

@@ -3,8 +3,9 @@
 Registered through the `browser_rt_testing` pytest11 entry point, so any project with
 `browser_rt[test]` installed gets it with no conftest of its own. On the host it runs the
 forwarded tests as one pytest session per interpreter (`browser_rt.testing.forward`) and
-configures pytest-pyodide's Chromium (`environment`, `chromium`). Inside Pyodide it only registers the `host_only` marker
-and its options, so it imports nothing that exists only on the host.
+configures pytest-pyodide's Chromium (`environment`, `chromium`). Inside Pyodide it only
+registers the `host_only` marker and its options, so it imports nothing that exists only on
+the host.
 
 Options: `--pyodide-skips=skip|fail` (ini `pyodide_skips`; `fail` turns a skip inside Pyodide
 into a failure), `--pyodide-timeout=S` (ini `pyodide_timeout`), `--pyodide-chrome-flags=FILE`,
@@ -13,6 +14,7 @@ into a failure), `--pyodide-timeout=S` (ini `pyodide_timeout`), `--pyodide-chrom
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import warnings
 from pathlib import Path
@@ -131,10 +133,8 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
         )
     if session.config.option.collectonly:
         return True
-    try:
+    with contextlib.suppress(Stop):
         forwarder.run(session)
-    except Stop:
-        pass
     if session.shouldfail:
         raise session.Failed(session.shouldfail)
     if session.shouldstop:

@@ -87,7 +87,9 @@ def make_plan(inputs: PlanInputs, *, load_imports: bool = True) -> ProjectPlan:
     plan.sys_path = [str(d) for d in dict.fromkeys(source_dirs)]
     lock = read_lock(inputs.pyodide_dir / "pyodide-lock.json")
     scanned = [*inputs.test_paths, *_package_files(source_dirs, plan.import_names)]
-    plan.packages = packages_to_load(lock, plan.wheels, scanned if load_imports else [], inputs.test_dependencies)
+    plan.packages = packages_to_load(
+        lock, plan.wheels, scanned if load_imports else [], inputs.test_dependencies
+    )
     if source_dirs:
         plan.notes.append("the project's own source is imported from " + ", ".join(plan.sys_path))
     return plan
@@ -132,9 +134,7 @@ def candidate_imports(root: Path, project: ProjectInfo | None) -> list[str]:
         names.append(project.name.replace("-", "_").replace(".", "_").lower())
     src = root / "src"
     if src.is_dir():
-        names.extend(
-            sorted(p.name for p in src.iterdir() if p.is_dir() and (p / "__init__.py").is_file())
-        )
+        names.extend(sorted(p.name for p in src.iterdir() if p.is_dir() and (p / "__init__.py").is_file()))
     return list(dict.fromkeys(names))
 
 
@@ -191,7 +191,9 @@ def _choose_wheels(plan: ProjectPlan, inputs: PlanInputs, unprovided: list[str])
                     newest[name] = wheel
     if project.name is not None and normalize(project.name) in newest:
         plan.wheels.append(newest[normalize(project.name)])
-        plan.notes.append(f"{', '.join(unprovided)}: no source folder on the host; installed {plan.wheels[-1].name}")
+        plan.notes.append(
+            f"{', '.join(unprovided)}: no source folder on the host; installed {plan.wheels[-1].name}"
+        )
         return
     try:
         built = build_project_wheel(plan.root, inputs.cache_dir)
