@@ -35,6 +35,9 @@ from browser_rt.testing.project import (
 )
 
 DEFAULT_TIMEOUT_S = 120.0
+BETWEEN_TESTS_S = 300.0
+"""Silence allowed outside a test (starting, loading packages, collecting a large suite): the
+per-test timeout is for tests, and a loaded machine can take a minute to start Pyodide."""
 DID_NOT_RUN = "did not run inside Pyodide"
 """Words the security gate (`browser_rt.gate.runners`) reads as a harness failure worth a retry."""
 INNER_SOURCE = Path(__file__).with_name("inner.py")
@@ -152,7 +155,7 @@ class Forwarder:
         try:
             while True:
                 try:
-                    message = runner.next_message(timeout)
+                    message = runner.next_message(timeout if current else max(timeout, BETWEEN_TESTS_S))
                 except Exception as exc:  # ended, hung, or its channel broke
                     return self.lost(runtime, runner, exc, pending, done, current, by_nodeid)
                 kind = message["type"]
@@ -199,7 +202,8 @@ class Forwarder:
         """The interpreter died or hung: the running test fails; a fresh one runs the rest."""
         self.restarts[runtime] = self.restarts.get(runtime, 0) + 1
         hung = isinstance(exc, TimeoutError)
-        what = f"hung (silent past --pyodide-timeout={timeout_s(self.config):g} s)" if hung else "crashed"
+        limit = f" (silent past --pyodide-timeout={timeout_s(self.config):g} s)" if current else ""
+        what = f"hung{limit}" if hung else "crashed"
         console = runner.console()
         runner.close()
         text = (
