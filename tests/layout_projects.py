@@ -52,10 +52,19 @@ INSIDE: Final = {
     "pkg_inside/tests/conftest.py": (
         "import pytest\n\n\n@pytest.fixture(scope='module')\ndef base():\n    return 40\n"
     ),
-    "pkg_inside/tests/test_core.py": (
-        "from pkg_inside import add\nfrom pkg_inside._private import SECRET\nfrom ..core import add as same\n\n\n"
-        "def test_submodules(base):\n    assert add(base, 2) == SECRET and same is add\n\n\n" + COMMON_TESTS
-    ),
+    "pkg_inside/tests/test_core.py": """\
+from pkg_inside import add
+from pkg_inside._private import SECRET
+
+from ..core import add as same
+
+
+def test_submodules(base):
+    assert add(base, 2) == SECRET and same is add
+
+
+"""
+    + COMMON_TESTS,
 }
 
 BESIDE: Final = {
@@ -67,28 +76,68 @@ BESIDE: Final = {
         "    CALLS.append(1)\n    return len(CALLS)\n"
     ),
     "tests/conftest.py": "import pytest\n\n\n@pytest.fixture\ndef name():\n    return 'world'\n",
-    "tests/test_beside.py": (
-        "import pytest\nfrom hypothesis import given, strategies as st\nfrom beside import greet\n\n\n"
-        "def test_greet(name, session_thing):\n    assert greet(name) == 'hello world' and session_thing == 1\n\n\n"
-        "def test_session_fixture_once(session_thing):\n    import conftest\n    assert conftest.CALLS == [1]\n\n\n"
-        "class TestClassScope:\n    @pytest.fixture(scope='class')\n    def shared(self):\n        return []\n\n"
-        "    def test_one(self, shared):\n        shared.append(1)\n\n"
-        "    def test_two(self, shared):\n        assert shared == [1]\n\n\n"
-        "@given(st.text())\ndef test_property(s):\n    assert greet(s).startswith('hello ')\n\n\n"
-        "@pytest.mark.slow\ndef test_marked():\n    pass\n\n\n" + COMMON_TESTS
-    ),
+    "tests/test_beside.py": """\
+import pytest
+from hypothesis import given, strategies as st
+
+from beside import greet
+
+
+def test_greet(name, session_thing):
+    assert greet(name) == "hello world" and session_thing == 1
+
+
+def test_session_fixture_once(session_thing):
+    import conftest
+
+    assert conftest.CALLS == [1]
+
+
+class TestClassScope:
+    @pytest.fixture(scope="class")
+    def shared(self):
+        return []
+
+    def test_one(self, shared):
+        shared.append(1)
+
+    def test_two(self, shared):
+        assert shared == [1]
+
+
+@given(st.text())
+def test_property(s):
+    assert greet(s).startswith("hello ")
+
+
+@pytest.mark.slow
+def test_marked():
+    pass
+
+
+"""
+    + COMMON_TESTS,
 }
 
 SRC: Final = {
     "pyproject.toml": SETUPTOOLS_PYPROJECT.format(name="src-layout"),
     "src/src_layout/__init__.py": "from .maths import square\n",
     "src/src_layout/maths.py": "def square(x):\n    return x * x\n",
-    "tests/test_src.py": (
-        "import src_layout\nfrom src_layout.maths import square\n\n\n"
-        "def test_square():\n    assert square(3) == 9\n\n\n"
-        "def test_imported_from_src():\n    assert src_layout.__file__.endswith('src/src_layout/__init__.py')\n\n\n"
-        + COMMON_TESTS
-    ),
+    "tests/test_src.py": """\
+import src_layout
+from src_layout.maths import square
+
+
+def test_square():
+    assert square(3) == 9
+
+
+def test_imported_from_src():
+    assert src_layout.__file__.endswith("src/src_layout/__init__.py")
+
+
+"""
+    + COMMON_TESTS,
 }
 
 UNITTEST: Final = {
@@ -144,7 +193,15 @@ FLAT: Final = {
     "pyproject.toml": SETUPTOOLS_PYPROJECT.format(name="flatmod")
     + '\n[tool.pytest.ini_options]\npythonpath = ["."]\n',
     "flatmod.py": "def triple(x):\n    return 3 * x\n",
-    "tests/test_flat.py": "from flatmod import triple\n\n\ndef test_triple():\n    assert triple(2) == 6\n\n\n"
+    "tests/test_flat.py": """\
+from flatmod import triple
+
+
+def test_triple():
+    assert triple(2) == 6
+
+
+"""
     + COMMON_TESTS,
 }
 

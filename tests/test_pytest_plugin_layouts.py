@@ -17,7 +17,6 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-
 from layout_projects import HOST_PATH, LAYOUTS
 
 ROOT = Path(__file__).resolve().parents[1]
