@@ -292,3 +292,20 @@ def test_browser_rt_test_writes_the_sample_and_refuses_a_full_folder(tmp_path: P
     assert first.returncode == 0 and (tmp_path / "demo" / "tests" / "test_sample.py").is_file()
     again = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
     assert again.returncode == 2 and "is not empty" in again.stderr
+
+
+@pytest.mark.host_only(reason="drives Pyodide in Node itself, through pytest in a subprocess")
+def test_the_hosts_selection_and_stop_options_hold_for_forwarded_tests(sample: Path) -> None:
+    """-k selects on the host and only those run inside; -x stops at the first failure."""
+    if not (BUNDLE / "pyodide.mjs").is_file():
+        pytest.skip(f"no Pyodide bundle at {BUNDLE}: make bundle")
+    inside = ("--run-in-pyodide", "--rt=node", f"--dist-dir={BUNDLE}")
+    selected = run_sample(sample, "-v", "-k", "parametrized or session", *inside)
+    assert selected.returncode == 0, selected.stdout[-4000:]
+    assert "4 passed, 8 deselected" in selected.stdout
+    assert "tests/test_sample.py::test_parametrized[2] PASSED" in selected.stdout
+    stopped = run_sample(sample, "-x", "-rA", *inside)
+    assert stopped.returncode == 1, stopped.stdout[-4000:]
+    assert "stopping after 1 failures" in stopped.stdout
+    # The first test in the host's order failed to collect inside; nothing after it reported.
+    assert "1 failed in" in stopped.stdout and "passed" not in stopped.stdout.splitlines()[-1]

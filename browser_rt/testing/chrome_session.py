@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 
 from browser_rt.testing import snippets, upstream
+from browser_rt.testing.chromium import LOG_VARIABLE, crash_evidence
 from browser_rt.testing.node_session import LINE_CHARS, SessionEnded
 from browser_rt.testing.project import ProjectError
 
@@ -88,6 +89,10 @@ class ChromeSession:
             self._console = "\n".join(line[:LINE_CHARS] for line in str(runner.logs).splitlines()[-60:])
         if not any(m["type"] == "finished" for m in self._messages) and not self._ended:
             self._ended = "the session ended without finishing"
+        log = os.environ.get(LOG_VARIABLE)
+        if "tab crashed" in self._ended and log:
+            # The page's own output ends before the crash; the browser's log says why it happened.
+            self._console += f"\n--- Chromium's log ---\n{crash_evidence(Path(log)) or '(empty)'}"
 
     def next_message(self, timeout: float) -> dict[str, Any]:
         if self._messages:

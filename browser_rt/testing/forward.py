@@ -164,7 +164,14 @@ class Forwarder:
                     for nodeid in pending:
                         self.synthesize(by_nodeid[nodeid], "failed", text)
                     return []
-                if kind == "collectreport":
+                if kind == "collected":
+                    # Reported now, in the stream, so -x stops at the first of them too.
+                    for nodeid in message.get("missing", []):
+                        if nodeid in by_nodeid and nodeid not in done:
+                            self.not_run(by_nodeid[nodeid], collect_errors)
+                            done.add(nodeid)
+                            _check_stop(session)
+                elif kind == "collectreport":
                     report = self.report(message["data"])
                     collect_errors[report.nodeid] = str(report.longrepr)
                 elif kind == "logstart" and message["nodeid"] in by_nodeid:

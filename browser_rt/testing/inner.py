@@ -4,7 +4,7 @@ This file is read on the host and run inside Pyodide as source (not imported fro
 browser_rt), so the host and the interpreter always agree on the protocol. It uses only the
 standard library and pytest. Each message is one JSON line given to `emit`:
 
-- `{"type": "collected", "nodeids": [...]}`: the tests found inside, in the host's order;
+- `{"type": "collected", "missing": [...]}`: the wanted tests not found inside;
 - `{"type": "collectreport", "data": ...}`: a module that failed to collect inside;
 - `{"type": "logstart" | "logfinish", "nodeid": ..., "location": [...]}`;
 - `{"type": "report", "data": ...}`: a test report, serialized by pytest's own
@@ -53,7 +53,8 @@ class StreamingPlugin:
         if dropped:
             config.hook.pytest_deselected(items=dropped)
         items[:] = kept
-        self.send({"type": "collected", "nodeids": [item.nodeid for item in kept]})
+        found = {item.nodeid for item in kept}
+        self.send({"type": "collected", "missing": [n for n in self.order if n not in found]})
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
