@@ -101,3 +101,58 @@ def test_each_test_ends_as_in_one_plain_session_inside_pyodide(tmp_path: Path, l
     assert run.returncode == 1, "the planted failure fails the run"
     assert not (project / ".browser-rt").exists(), "the package was importable: no wheel is built"
     assert not list(project.rglob("*.cpython-314.pyc")), "the interpreter left no bytecode behind"
+
+
+HANGING = {
+    "pyproject.toml": "[tool.pytest.ini_options]\n",
+    "tests/test_hang.py": """\
+import time
+
+
+def test_before():
+    pass
+
+
+def test_hangs():
+    while True:
+        time.sleep(0.01)
+
+
+def test_after():
+    pass
+""",
+}
+
+
+@pytest.mark.host_only(reason="drives Pyodide in Node itself, and pytest in a subprocess")
+def test_a_test_that_hangs_loses_itself_and_a_fresh_interpreter_goes_on(tmp_path: Path) -> None:
+    if not (BUNDLE / "pyodide.mjs").is_file():
+        pytest.skip(f"no Pyodide bundle at {BUNDLE}: make bundle")
+    write_project(tmp_path, HANGING)
+    xml = tmp_path / "out.xml"
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "--run-in-pyodide",
+            "--rt=node",
+            f"--dist-dir={BUNDLE}",
+            "--pyodide-timeout=8",
+            f"--junitxml={xml}",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert outcomes(xml) == [
+        ("tests.test_hang", "test_after", "passed"),
+        ("tests.test_hang", "test_before", "passed"),
+        ("tests.test_hang", "test_hangs", "failed"),
+    ], run.stdout[-4000:]
+    assert "hung (silent past --pyodide-timeout=8 s) while running this test" in run.stdout
+    assert "1 interpreter(s) lost and replaced" in run.stdout
