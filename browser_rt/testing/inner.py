@@ -35,7 +35,8 @@ class StreamingPlugin:
         self.config: pytest.Config | None = None
 
     def send(self, message: dict[str, Any]) -> None:
-        self.emit(json.dumps(message))
+        # A value JSON cannot hold (bytes in a subtest's parameters, say) travels as its repr.
+        self.emit(json.dumps(message, default=repr))
 
     def serialize(self, report: Any) -> Any:
         assert self.config is not None
@@ -73,6 +74,12 @@ class StreamingPlugin:
 def prepare(spec_json: str) -> None:
     """Set the environment and sys.path the host computed, before anything is imported."""
     spec = json.loads(spec_json)
+    # Pyodide's own modules are bound first, as every Pyodide host does before user code runs:
+    # otherwise a project folder named `js` (a tests/js/ of JavaScript tests, say) on sys.path
+    # would be imported as `js` instead.
+    import js  # noqa: F401
+    import pyodide.ffi  # noqa: F401
+
     sys.dont_write_bytecode = True  # the project's own folders are mounted: leave no .pyc there
     os.environ.update(spec["environ"])
     for entry in reversed(spec["sys_path"]):
