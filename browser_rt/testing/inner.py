@@ -29,9 +29,10 @@ import pytest
 class StreamingPlugin:
     """Keeps the host's selection and sends each report out as one JSON line."""
 
-    def __init__(self, wanted: list[str], emit: Callable[[str], None]) -> None:
+    def __init__(self, wanted: list[str], emit: Callable[[str], None], hypothesis: bool) -> None:
         self.order = {nodeid: index for index, nodeid in enumerate(wanted)}
         self.emit = emit
+        self.hypothesis = hypothesis
         self.config: pytest.Config | None = None
 
     def send(self, message: dict[str, Any]) -> None:
@@ -44,6 +45,15 @@ class StreamingPlugin:
 
     def pytest_configure(self, config: pytest.Config) -> None:
         self.config = config
+        if self.hypothesis:
+            # The interpreter is slower than CPython: no deadline, unless the project's conftest
+            # loaded a profile of its own. Imported here, after pytest's own start, as on the
+            # host (earlier, pytest would warn that it cannot rewrite Hypothesis' modules).
+            from hypothesis import settings
+
+            if settings.get_current_profile_name() == "default":
+                settings.register_profile("browser-rt-pyodide", deadline=None)
+                settings.load_profile("browser-rt-pyodide")
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -85,13 +95,6 @@ def prepare(spec_json: str) -> None:
     for entry in reversed(spec["sys_path"]):
         if entry not in sys.path:
             sys.path.insert(0, entry)
-    if spec.get("hypothesis_profile"):
-        # The interpreter is slower than CPython: no deadline by default. Loaded before any
-        # conftest, so a project's own profile still wins.
-        from hypothesis import settings
-
-        settings.register_profile("browser-rt-pyodide", deadline=None)
-        settings.load_profile("browser-rt-pyodide")
     os.makedirs(spec["rundir"], exist_ok=True)
     os.chdir(spec["rundir"])
 
@@ -108,7 +111,7 @@ def run(spec_json: str, emit: Callable[[str], None]) -> int:
     spec = json.loads(spec_json)
     status = 0
     for batch in spec["batches"]:
-        plugin = StreamingPlugin(batch["nodeids"], emit)
+        plugin = StreamingPlugin(batch["nodeids"], emit, bool(spec.get("hypothesis_profile")))
         try:
             status = int(pytest.main(batch["args"], plugins=[plugin]))
         finally:
