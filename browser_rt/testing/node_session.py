@@ -35,8 +35,8 @@ class SessionEnded(Exception):
 class NodeSession:
     """A started `node node_session.mjs`; `next_message` returns its messages in order."""
 
-    def __init__(self, spec: dict[str, Any], node: str | None = None) -> None:
-        executable = node or shutil.which("node")
+    def __init__(self, spec: dict[str, Any]) -> None:
+        executable = shutil.which("node")
         if executable is None:
             raise FileNotFoundError("node is not on PATH; Pyodide in Node needs Node.js 18 or newer")
         self._scratch = tempfile.TemporaryDirectory(prefix="browser-rt-node-session-")
