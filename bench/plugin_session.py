@@ -50,7 +50,8 @@ def write_suite(root: Path, files: int, tests: int) -> None:
 def timed(command: list[str], cwd: Path) -> float:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "PYTHONPATH")}
     started = time.monotonic()
-    subprocess.run(command, cwd=cwd, env=env, check=False, capture_output=True, timeout=1800)
+    # Every generated test passes: a failing exit status means the figure measures a failure.
+    subprocess.run(command, cwd=cwd, env=env, check=True, capture_output=True, timeout=1800)
     return time.monotonic() - started
 
 
