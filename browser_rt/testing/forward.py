@@ -188,12 +188,18 @@ class Forwarder:
                     current = None
                 elif kind == "finished":
                     break
+            left = [nodeid for nodeid in pending if nodeid not in done]
+            if left:
+                # pytest inside stopped early (a usage error, an addopts plugin it lacks): its
+                # own words are in the interpreter's output.
+                collect_errors.setdefault(
+                    "", f"pytest inside exited {message.get('exitstatus')}:\n{runner.console()}"
+                )
         finally:
             runner.close()
-        for nodeid in pending:
-            if nodeid not in done:
-                self.not_run(by_nodeid[nodeid], collect_errors)
-                _check_stop(session)
+        for nodeid in left:
+            self.not_run(by_nodeid[nodeid], collect_errors)
+            _check_stop(session)
         return []
 
     def lost(
@@ -259,13 +265,11 @@ class Forwarder:
             return
         why = "the session inside never reported it"
         for collector, error in collect_errors.items():
-            if (
-                item.nodeid.startswith(collector + "::")
-                or item.nodeid.startswith(collector + "/")
-                or not collector
-            ):
-                why = f"collecting {collector or 'the session'} failed inside Pyodide:\n{error}"
+            if item.nodeid.startswith((collector + "::", collector + "/")):
+                why = f"collecting {collector} failed inside Pyodide:\n{error}"
                 break
+            if not collector:
+                why = error
         self.synthesize(item, "failed", f"{item.nodeid} {DID_NOT_RUN}: {why}")
 
     def finish_lost(self, item: pytest.Item, text: str) -> None:
