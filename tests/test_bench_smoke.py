@@ -58,3 +58,19 @@ def test_a_steady_rise_is_a_leak_and_noise_is_not() -> None:
     rising = [{"pyproxies": 3 + 5 * i, "page_js_heap_bytes": 9_000_000 + 500_000 * i} for i in range(11)]
     leaks = leak_verdict(rising, limits)["leaks"]
     assert [leak.split()[0] for leak in leaks] == ["pyproxies", "page_js_heap_bytes"]
+
+
+@pytest.mark.host_only(reason="drives Node and pytest from the host")
+def test_the_plugin_benchmark_runs_at_smoke_size() -> None:
+    if not (BUNDLE / "pyodide" / "pyodide.mjs").is_file():
+        pytest.skip("no bundle at build/bundle: run `make bundle` first")
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.plugin_session", "--files", "1", "--tests", "3", "--rounds", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    figures = json.loads(done.stdout)
+    assert figures["tests"] == 3 and figures["bare_session_s"] > 0 and figures["plugin_s"] > 0

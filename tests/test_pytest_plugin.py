@@ -1,6 +1,6 @@
 """browser_rt.testing: the plugin that makes `pytest --run-in-pyodide` honest, and `browser-rt test`.
 
-The reading of inner reports, the fix switches and the project plan are checked directly. The
+The fix switches and the project plan are checked directly. The
 outcomes are checked on a real sample project (browser_rt.testing.sample) written into a
 temporary folder and run by pytest in its own process, on the host, in Pyodide in Node and in
 Pyodide in Chromium: those tests drive Pyodide themselves, so they are host_only.
@@ -19,84 +19,20 @@ import pytest
 
 from browser_rt.testing import fixes
 from browser_rt.testing.chromium import DEFAULT_FLAGS, read_flags
-from browser_rt.testing.project import PlanInputs, make_plan, unimportable_message
-from browser_rt.testing.sample import HOST, PYODIDE, RAN_MARKER, expected, outcomes_from_junit, write_sample
+from browser_rt.testing.project import PlanInputs, ProjectError, make_plan, unimportable_message
+from browser_rt.testing.sample import (
+    FILES,
+    HOST,
+    PYODIDE,
+    RAN_MARKER,
+    expected,
+    outcomes_from_junit,
+    write_sample,
+)
 from browser_rt.testing.selftest import Trial
-from browser_rt.testing.verdict import DID_NOT_RUN, read_verdict
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLE = ROOT / "build" / "bundle" / "pyodide"
-NODE_ID = "tests/test_x.py::test_y[1]"
-
-
-def junit(*cases: str) -> str:
-    return f'<testsuites><testsuite name="pytest">{"".join(cases)}</testsuite></testsuites>'
-
-
-# -- reading the inner JUnit report ------------------------------------------------------------
-
-
-def test_a_clean_case_with_exit_status_0_passes() -> None:
-    report = junit(
-        '<testcase classname="tests.test_x" name="test_y[1]"><system-out>hi</system-out></testcase>'
-    )
-    verdict = read_verdict(NODE_ID, 0, report)
-    assert (verdict.outcome, verdict.stdout) == ("passed", "hi")
-
-
-def test_a_failure_carries_its_traceback() -> None:
-    failure = '<failure message="no">def test_y():\n&gt;  assert 0, "no"\nE  AssertionError</failure>'
-    verdict = read_verdict(NODE_ID, 1, junit(f'<testcase name="test_y[1]">{failure}</testcase>'))
-    assert verdict.outcome == "failed"
-    assert 'assert 0, "no"' in verdict.message
-
-
-@pytest.mark.parametrize(
-    ("exit_code", "report", "words"),
-    [
-        (4, junit(), "no test in its report"),
-        (4, "", "pytest wrote no JUnit report"),
-        (0, junit('<testcase name="test_other" />'), "its report names no test 'test_y[1]'"),
-        (3, "<testsuites><broken", "unreadable"),
-    ],
-)
-def test_a_test_that_did_not_run_fails(exit_code: int, report: str, words: str) -> None:
-    verdict = read_verdict(NODE_ID, exit_code, report, "ERROR: file or directory not found")
-    assert verdict.outcome == "failed"
-    assert DID_NOT_RUN in verdict.message and words in verdict.message
-
-
-def test_a_collection_error_fails_with_its_import_error() -> None:
-    error = "<error message=\"collection failure\">E   ModuleNotFoundError: No module named 'gone'</error>"
-    verdict = read_verdict(
-        NODE_ID, 2, junit(f'<testcase classname="" name="tests.test_x">{error}</testcase>')
-    )
-    assert verdict.outcome == "failed"
-    assert "collection failure" in verdict.message and "No module named 'gone'" in verdict.message
-
-
-def test_skips_and_xfails_keep_their_reasons() -> None:
-    reason = '<skipped type="pytest.skip" message="no network">x:1: no network</skipped>'
-    skip = junit(f'<testcase name="test_y[1]">{reason}</testcase>')
-    xfail = junit('<testcase name="test_y[1]"><skipped type="pytest.xfail" message="known bug" /></testcase>')
-    skipped, xfailed = read_verdict(NODE_ID, 0, skip), read_verdict(NODE_ID, 0, xfail)
-    assert (skipped.outcome, skipped.message) == ("skipped", "no network")
-    assert (xfailed.outcome, xfailed.message) == ("xfailed", "known bug")
-
-
-def test_a_pass_with_a_failing_exit_status_fails() -> None:
-    verdict = read_verdict(NODE_ID, 3, junit('<testcase name="test_y[1]" />'), "INTERNALERROR> boom")
-    assert (
-        verdict.outcome == "failed"
-        and "exited with status 3" in verdict.message
-        and "boom" in verdict.message
-    )
-
-
-def test_the_upstream_reading_is_what_the_report_fix_repairs() -> None:
-    """pytest-pyodide's own rule, kept for the self-test: no <failure>, so a pass."""
-    for report in (junit(), junit('<testcase name="x"><error message="collection failure" /></testcase>')):
-        assert read_verdict(NODE_ID, 4, report, strict=False).outcome == "passed"
 
 
 # -- fix switches, flags, self-test bookkeeping ------------------------------------------------
@@ -151,51 +87,55 @@ def plan_inputs(root: Path, pyodide: Path, **overrides: object) -> PlanInputs:
         "test_paths": (root / "tests" / "unit" / "test_a.py",),
         "inifile": root / "pytest.ini",
         "pythonpath": (root / "helpers",),
-        "norecursedirs": ("build", ".*", "venv"),
         "dist_dirs": (),
         "pyodide_dir": pyodide,
         "cache_dir": root / ".browser-rt" / "wheels",
-        "build_project": False,
     }
     values.update(overrides)
     return PlanInputs(**values)  # type: ignore[arg-type]
 
 
-def test_the_plan_copies_what_pytest_reads_on_the_host(tmp_path: Path) -> None:
+def test_the_plan_gives_the_whole_tree_and_loads_what_the_tests_import(tmp_path: Path) -> None:
     root = tmp_path / "project"
     write(root / "pytest.ini", "[pytest]\npythonpath = helpers\n")
-    write(root / "conftest.py")
-    write(root / "tests" / "conftest.py")
-    write(root / "tests" / "unit" / "test_a.py", "from hypothesis import given\nimport mypkg\n")
-    write(root / "tests" / "unit" / "data" / "vector.json", "{}")
-    write(root / "tests" / "unit" / "build" / "huge.bin")
-    write(root / "tests" / "unit" / "__pycache__" / "test_a.cpython-314.pyc")
+    write(root / "tests" / "unit" / "test_a.py", "from hypothesis import given\nimport os\n")
     write(root / "helpers" / "helper.py")
-    write(root / "src" / "mypkg" / "__init__.py")
-    write(root / "docs" / "index.md")
     plan = make_plan(plan_inputs(root, lock(tmp_path)))
-    assert sorted(plan.files) == [
-        "conftest.py",
-        "helpers/helper.py",
-        "pytest.ini",
-        "src/mypkg/__init__.py",
-        "tests/conftest.py",
-        "tests/unit/data/vector.json",
-        "tests/unit/test_a.py",
-    ]
-    assert plan.sys_path == ["src"]
+    assert plan.folders == [root.resolve()]
     assert plan.packages == ["pytest", "browser-rt", "hypothesis"]
+    assert plan.wheels == [] and plan.import_names == []
 
 
-def test_files_from_outside_the_root_get_a_place_of_their_own(tmp_path: Path) -> None:
+def test_folders_outside_the_root_are_given_too_and_nested_ones_once(tmp_path: Path) -> None:
     root = tmp_path / "project"
     write(root / "tests" / "unit" / "test_a.py")
     write(tmp_path / "shared" / "lib.py")
     ini = write(tmp_path / "ci" / "pytest.ini", "[pytest]\n")
-    plan = make_plan(plan_inputs(root, lock(tmp_path), inifile=ini, pythonpath=(tmp_path / "shared",)))
-    assert plan.inifile == "_outside_root/ini/pytest.ini"
-    assert plan.files["_outside_root/pythonpath0/lib.py"] == tmp_path / "shared" / "lib.py"
-    assert plan.sys_path == ["_outside_root/pythonpath0"]
+    pythonpath = (tmp_path / "shared", root / "helpers")
+    write(root / "helpers" / "x.py")
+    plan = make_plan(plan_inputs(root, lock(tmp_path), inifile=ini, pythonpath=pythonpath))
+    assert sorted(plan.folders) == sorted([root, tmp_path / "shared", tmp_path / "ci"])
+
+
+def test_the_package_is_imported_from_where_the_host_imports_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A src/ layout found on the host (as an editable install finds it): no wheel is built,
+    even though the declared build backend does not exist."""
+    root = tmp_path / "project"
+    write(
+        root / "pyproject.toml",
+        '[build-system]\nrequires = ["no_such_backend"]\nbuild-backend = "no_such_backend"\n\n'
+        '[project]\nname = "src-pkg"\nversion = "1.0"\n',
+    )
+    write(root / "src" / "src_pkg" / "__init__.py", "import hypothesis\n")
+    write(root / "tests" / "unit" / "test_a.py")
+    monkeypatch.syspath_prepend(str(root / "src"))
+    plan = make_plan(plan_inputs(root, lock(tmp_path), inifile=None, pythonpath=()))
+    assert plan.import_names == ["src_pkg"]
+    assert plan.sys_path == [str((root / "src").resolve())]
+    assert plan.wheels == [] and plan.unavailable == ""
+    assert "hypothesis" in plan.packages, "the package's own imports are loaded too"
 
 
 @pytest.mark.host_only(reason="builds a wheel with pip in a subprocess")
@@ -207,21 +147,28 @@ def test_a_project_that_cannot_be_built_is_named_with_the_reason(tmp_path: Path)
         '[project]\nname = "ghost-pkg"\nversion = "1.0"\n',
     )
     write(root / "tests" / "unit" / "test_a.py")
-    plan = make_plan(plan_inputs(root, lock(tmp_path), build_project=True, inifile=None, pythonpath=()))
+    plan = make_plan(plan_inputs(root, lock(tmp_path), inifile=None, pythonpath=()))
     assert plan.import_names == ["ghost_pkg"]
     message = unimportable_message(plan, ["ghost_pkg"])
     assert "ghost_pkg" in message and str(root / "pyproject.toml") in message
-    assert "could not build the project's wheel" in message and "no_such_backend" in message
+    assert "its wheel could not be built" in message and "no_such_backend" in message
 
 
 def test_a_bundle_without_pytest_is_refused_by_name(tmp_path: Path) -> None:
-    from browser_rt.testing.project import ProjectError
-
     write(tmp_path / "pyodide" / "pyodide-lock.json", json.dumps({"packages": {}}))
     root = tmp_path / "project"
     write(root / "tests" / "unit" / "test_a.py")
     with pytest.raises(ProjectError, match="has no pytest: build the bundle with its test wheels"):
         make_plan(plan_inputs(root, tmp_path / "pyodide", inifile=None, pythonpath=()))
+
+
+def test_test_dependencies_come_from_the_lock_and_a_missing_one_is_named(tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    write(root / "tests" / "unit" / "test_a.py")
+    plan = make_plan(plan_inputs(root, lock(tmp_path), test_dependencies=("Hypothesis",)))
+    assert plan.packages == ["pytest", "browser-rt", "hypothesis"]
+    with pytest.raises(ProjectError, match="pyodide_test_dependencies: 'no-such-dist' is not in the bundle"):
+        make_plan(plan_inputs(root, lock(tmp_path), test_dependencies=("no-such-dist",)))
 
 
 # -- the sample project, for real --------------------------------------------------------------
@@ -243,6 +190,12 @@ def run_sample(
         timeout=600,
         check=False,
     )
+
+
+def sample_line(text: str) -> int:
+    """The line of test_sample.py that holds `text`."""
+    lines = FILES["tests/test_sample.py"].splitlines()
+    return next(number for number, line in enumerate(lines, 1) if text in line)
 
 
 @pytest.fixture
@@ -282,15 +235,18 @@ def test_the_sample_inside_pyodide_ends_as_expected(sample: Path, runtime: str) 
     assert run.returncode == 1
     # The package was imported inside Pyodide: the test asserted sys.platform there and printed it.
     assert RAN_MARKER in output
-    assert f"{runtime}: copied" in output and "importable: samplepkg" in output
+    assert f"{runtime}: one pytest session per interpreter" in output
+    assert f"the project's own source is imported from {sample.resolve() / 'src'}" in output
     # Failures come back with the inner message and traceback; skips with their reason.
     assert (
         "planted failure: 2 doubled is not 5" in output
-        and "tests/test_sample.py:24: AssertionError" in output
+        and f"tests/test_sample.py:{sample_line('assert double(2) == 5')}: AssertionError" in output
     )
     assert "No module named 'module_missing_inside_pyodide'" in output
-    assert f"the Pyodide interpreter ({runtime}) crashed or hung" in output
-    assert f"tests/test_sample.py:37: skipped on purpose (inside Pyodide ({runtime}))" in output
+    assert f"the Pyodide interpreter ({runtime}) crashed while running this test" in output
+    assert f"SKIPPED [1] tests/test_sample.py:{sample_line('pytest.skip(')}: skipped on purpose" in output
+    # One session: the session fixture's second user saw the first (and a crash lost one test).
+    assert "1 interpreter(s) lost and replaced" in output
 
 
 @pytest.mark.host_only(reason="starts the browser-rt console script in a subprocess")
@@ -304,7 +260,7 @@ def test_browser_rt_test_prints_a_line_per_runtime_and_fails_when_one_fails(samp
     )
     assert run.returncode == 1, run.stdout + run.stderr
     assert (
-        "browser-rt test: host   FAILED (pytest exit status 1): 7 passed, 1 failed, 2 skipped in"
+        "browser-rt test: host   FAILED (pytest exit status 1): 9 passed, 1 failed, 2 skipped in"
         in run.stdout
     )
     selected = subprocess.run(
@@ -338,7 +294,18 @@ def test_browser_rt_test_writes_the_sample_and_refuses_a_full_folder(tmp_path: P
     assert again.returncode == 2 and "is not empty" in again.stderr
 
 
-def test_parameters_holding_double_colons_still_name_their_case() -> None:
-    nodeid = "tests/test_x.py::TestA::test_y[https://[::1]:8443-x::y]"
-    report = junit('<testcase classname="tests.test_x.TestA" name="test_y[https://[::1]:8443-x::y]" />')
-    assert read_verdict(nodeid, 0, report).outcome == "passed"
+@pytest.mark.host_only(reason="drives Pyodide in Node itself, through pytest in a subprocess")
+def test_the_hosts_selection_and_stop_options_hold_for_forwarded_tests(sample: Path) -> None:
+    """-k selects on the host and only those run inside; -x stops at the first failure."""
+    if not (BUNDLE / "pyodide.mjs").is_file():
+        pytest.skip(f"no Pyodide bundle at {BUNDLE}: make bundle")
+    inside = ("--run-in-pyodide", "--rt=node", f"--dist-dir={BUNDLE}")
+    selected = run_sample(sample, "-v", "-k", "parametrized or session", *inside)
+    assert selected.returncode == 0, selected.stdout[-4000:]
+    assert "4 passed, 8 deselected" in selected.stdout
+    assert "tests/test_sample.py::test_parametrized[2] PASSED" in selected.stdout
+    stopped = run_sample(sample, "-x", "-rA", *inside)
+    assert stopped.returncode == 1, stopped.stdout[-4000:]
+    assert "stopping after 1 failures" in stopped.stdout
+    # The first test in the host's order failed to collect inside; nothing after it reported.
+    assert "1 failed in" in stopped.stdout and "passed" not in stopped.stdout.splitlines()[-1]

@@ -25,23 +25,23 @@ class Fix:
 FIXES: tuple[Fix, ...] = (
     Fix(
         "rundir",
-        "pytest inside Pyodide starts in Pyodide's home, where the host's node id names no file: "
+        "pytest inside Pyodide starts in Pyodide's home, where the host's node ids name no file: "
         "it exits 'file not found' and runs nothing",
     ),
     Fix(
         "report",
-        "only a <failure> in the inner JUnit report fails the test, so a test that did not run, "
-        "a collection error and a skip all count as passed (upstream issue #81)",
+        "a test the session inside never reported counts as passed, so a test that did not run "
+        "and a collection error inside pass (upstream issue #81)",
     ),
     Fix(
-        "fixtures",
-        "each forwarded test is a shallow copy sharing its original's fixture request, and its "
-        "fixtures are set up on the host too: parametrized tests and fixtures error in setup",
+        "session",
+        "each test runs in a pytest session of its own: session fixtures are set up once per "
+        "test, and a test that relies on an earlier one in the same session fails",
     ),
     Fix("imports", "only pytest is loaded, so Hypothesis (or any other bundled package) cannot be imported"),
     Fix(
         "project",
-        "only the test file's folder and ./dist/*.whl are copied: the pytest config, parent "
+        "only the test files' folders are given to Pyodide: the pytest config, parent "
         "conftest.py files, pythonpath entries, src/ and the project itself are missing",
     ),
     Fix(

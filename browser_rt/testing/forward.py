@@ -1,38 +1,46 @@
-"""Forward each test to pytest inside Pyodide and raise its real outcome on the host.
+"""Run the forwarded tests as one pytest session per interpreter and report each on the host.
 
-pytest-pyodide keeps one Pyodide per runtime for the whole session. Before the first test in
-each, the `Forwarder` copies the project into it (one archive over one HTTP request), installs
-the wheels, loads the bundle packages the project imports and checks that the project's own
-package can be found. Each test is then one `pytest.main([nodeid])` run from the copy's root;
-its JUnit report is read strictly (`browser_rt.testing.verdict`). A test that crashes or hangs
-the interpreter fails, and the runtime is replaced, so the tests after it still run.
+The host collects as usual; pytest-pyodide gives each test a runtime. For each runtime the
+`Forwarder` starts one interpreter over the project's own folders (`browser_rt.testing.project`)
+and runs one pytest session there over exactly the host's selection, in the host's order. Each
+report comes back serialized by pytest itself (as pytest-xdist's do) and is handed to the host's
+hooks as it arrives, so -v, -x, --maxfail, --lf, -k, -m, --tb, -rA, --junitxml and the summary
+behave as they do on the host.
+
+Honesty: a test with no report from inside fails (a collection error inside is quoted); when
+the interpreter dies or stays silent past `--pyodide-timeout`, the running test fails with the
+interpreter's last output and a fresh interpreter goes on from the next test.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
-import re
-import shutil
-import sys
-import tempfile
-import zipfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, Protocol
 
 import pytest
 
-from browser_rt.testing import EXPECTED_RUNTIME_VARIABLE, snippets, upstream
+from browser_rt.testing import EXPECTED_RUNTIME_VARIABLE
 from browser_rt.testing.fixes import enabled
-from browser_rt.testing.project import PlanInputs, ProjectError, ProjectPlan, make_plan, unimportable_message
-from browser_rt.testing.verdict import Verdict, read_verdict
+from browser_rt.testing.project import (
+    TEST_DEPENDENCIES_INI,
+    PlanInputs,
+    ProjectError,
+    ProjectPlan,
+    make_plan,
+    unimportable_message,
+)
 
-NODE_SHELL_PROMPT_COMMAND = '[ -n "$BROWSER_RT_NODE_STARTED" ] && exit; BROWSER_RT_NODE_STARTED=1'
-HOST_EVALUATED_MARKS = frozenset({"skip", "skipif", "xfail"})
 DEFAULT_TIMEOUT_S = 120.0
+BETWEEN_TESTS_S = 300.0
+"""Silence allowed outside a test (starting, loading packages, collecting a large suite): the
+per-test timeout is for tests, and a loaded machine can take a minute to start Pyodide."""
+DID_NOT_RUN = "did not run inside Pyodide"
+"""Words the security gate (`browser_rt.gate.runners`) reads as a harness failure worth a retry."""
+INNER_SOURCE = Path(__file__).with_name("inner.py")
 FORWARDED_OPTIONS: tuple[tuple[str, str], ...] = (
     ("--tb", "value"),
     ("--showlocals", "flag"),
@@ -52,265 +60,341 @@ FORWARDED_OPTIONS: tuple[tuple[str, str], ...] = (
 _DESTS = {"--tb": "tbstyle", "-W": "pythonwarnings", "-o": "override_ini"}
 
 
+class Session(Protocol):
+    """One interpreter running one spec: `NodeSession` or `ChromeSession`."""
+
+    def next_message(self, timeout: float) -> dict[str, Any]: ...
+    def console(self) -> str: ...
+    def close(self) -> None: ...
+
+
+SessionFactory = Callable[[str, dict[str, Any], pytest.Item], Session]
+
+
 def is_forwarded(item: pytest.Item) -> bool:
     """A test pytest-pyodide runs inside Pyodide (not one of its own `runtime`-fixture tests)."""
     return hasattr(item, "pyodide_runtime") and "runtime" not in getattr(item, "fixturenames", ())
 
 
-@dataclass
-class RuntimeState:
-    """One runtime's Pyodide as prepared, and what preparing it did."""
-
-    runner: Any
-    description: str
+class Stop(Exception):
+    """The host asked to stop (-x, --maxfail): the run ends without another report."""
 
 
 @dataclass
 class Forwarder:
-    """The plugin's state for one `pytest --run-in-pyodide` session."""
+    """The plugin's state for one `pytest --run-in-pyodide` run."""
 
     config: pytest.Config
-    test_paths: set[Path] = field(default_factory=set)
-    states: dict[str, RuntimeState] = field(default_factory=dict)
+    start_session: SessionFactory
     restarts: dict[str, int] = field(default_factory=dict)
-    ran: dict[str, int] = field(default_factory=dict)
-    """Tests each runtime's current interpreter has run, so a crash can tell a fresh one apart."""
-    rerun_after_crash: dict[str, list[str]] = field(default_factory=dict)
-    failure: str | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
     _plan: ProjectPlan | None = None
-    _served: Path | None = None
 
-    # -- collection ----------------------------------------------------------------------------
+    # -- the run loop --------------------------------------------------------------------------
 
-    def adopt(self, items: list[pytest.Item]) -> None:
-        """Repair pytest-pyodide's copies of the forwarded items (after it made them)."""
+    def run(self, session: pytest.Session) -> None:
+        """Run every collected item: host ones through pytest's own protocol, the rest inside."""
+        items = list(session.items)
+        host = [item for item in items if not is_forwarded(item)]
+        for index, item in enumerate(host):
+            nextitem = host[index + 1] if index + 1 < len(host) else None
+            item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
+            _check_stop(session)
+        runtimes = list(dict.fromkeys(str(item.pyodide_runtime) for item in items if is_forwarded(item)))  # type: ignore[attr-defined]
+        for runtime in runtimes:
+            forwarded = [i for i in items if is_forwarded(i) and str(i.pyodide_runtime) == runtime]  # type: ignore[attr-defined]
+            started = time.monotonic()
+            try:
+                self.run_runtime(session, runtime, forwarded)
+            finally:
+                self.seconds[runtime] = time.monotonic() - started
+
+    def run_runtime(self, session: pytest.Session, runtime: str, items: list[pytest.Item]) -> None:
+        inside: list[pytest.Item] = []
         for item in items:
-            if not is_forwarded(item):
-                continue
-            self.test_paths.add(Path(item.path))
-            ours: list[Any] = []
-            marker = item.get_closest_marker("host_only")
-            if marker is not None:
-                skip = pytest.mark.skip(reason=f"host only: {host_only_reason(marker, item.nodeid)}")
-                item.add_marker(skip)
-                ours.append(skip.mark)
-            if enabled("fixtures"):
-                # The copy shares its original's fixture request, so fixtures register their
-                # finalizers on the wrong node and error; and they would run on the host,
-                # where the test does not. Give it a request of its own and leave the
-                # fixtures to pytest inside Pyodide.
-                if isinstance(item, pytest.Function):
-                    item._initrequest()
-                item.setup = _no_host_setup  # type: ignore[method-assign]
-            if enabled("marks"):
-                _evaluate_marks_inside(item, keep=ours)
-
-    # -- setup: one prepared Pyodide per runtime ------------------------------------------------
-
-    def start(self, item: pytest.Item) -> None:
-        """Start this runtime's Pyodide, unless the test is host_only (its skip comes next).
-
-        Called before pytest-pyodide's own setup, which would otherwise start it without the
-        Node shell guard of `session_for`.
-        """
-        if item.get_closest_marker("host_only") is None and self.failure is None:
-            session_for(item, str(item.pyodide_runtime))  # type: ignore[attr-defined]
-
-    def setup(self, item: pytest.Item) -> None:
-        """Make sure this runtime's Pyodide is prepared (host_only tests never get here: their
-        skip mark is evaluated first)."""
-        if self.failure is not None:
-            pytest.fail(self.failure, pytrace=False)
-        runtime = str(item.pyodide_runtime)  # type: ignore[attr-defined]
-        runner = session_for(item, runtime)
-        state = self.states.get(runtime)
-        if state is not None and state.runner is runner:
+            reason = self.host_skip(item)
+            if reason is None:
+                inside.append(item)
+            else:
+                self.synthesize(item, "skipped", reason)
+                _check_stop(session)
+        if not inside:
             return
         try:
-            self.states[runtime] = RuntimeState(runner, self._prepare(runtime, runner))
+            plan = self.plan(session)
         except ProjectError as exc:
-            self.failure = f"browser_rt.testing: {exc}"
-        if self.failure is not None:  # failed here, outside the except: no chained traceback
-            pytest.fail(self.failure, pytrace=False)
+            for item in inside:
+                self.synthesize(item, "failed", f"browser_rt.testing: {exc}")
+            return
+        pending = [item.nodeid for item in inside]
+        by_nodeid = {item.nodeid: item for item in inside}
+        while pending:
+            pending = self.one_session(session, runtime, plan, pending, by_nodeid)
 
-    def plan(self) -> ProjectPlan:
+    def one_session(
+        self,
+        session: pytest.Session,
+        runtime: str,
+        plan: ProjectPlan,
+        pending: list[str],
+        by_nodeid: dict[str, pytest.Item],
+    ) -> list[str]:
+        """Run `pending` in one fresh interpreter; return what a fresh one must run next."""
+        hook = self.config.hook
+        done: set[str] = set()
+        current: str | None = None
+        collect_errors: dict[str, str] = {}
+        timeout = timeout_s(self.config)
+        spec = self.spec(runtime, plan, pending, by_nodeid)
+        try:
+            runner = self.start_session(runtime, spec, by_nodeid[pending[0]])
+        except (ProjectError, OSError) as exc:
+            for nodeid in pending:
+                self.synthesize(by_nodeid[nodeid], "failed", f"{nodeid} {DID_NOT_RUN}: {exc}")
+            return []
+        try:
+            while True:
+                try:
+                    message = runner.next_message(timeout if current else max(timeout, BETWEEN_TESTS_S))
+                except Exception as exc:  # ended, hung, or its channel broke
+                    return self.lost(runtime, runner, exc, pending, done, current, by_nodeid)
+                kind = message["type"]
+                if kind == "prepared" and message.get("missing"):
+                    text = f"browser_rt.testing: {unimportable_message(plan, list(message['missing']))}"
+                    for nodeid in pending:
+                        self.synthesize(by_nodeid[nodeid], "failed", text)
+                    return []
+                if kind == "collected":
+                    # Reported now, in the stream, so -x stops at the first of them too.
+                    for nodeid in message.get("missing", []):
+                        if nodeid in by_nodeid and nodeid not in done:
+                            self.not_run(by_nodeid[nodeid], collect_errors)
+                            done.add(nodeid)
+                            _check_stop(session)
+                elif kind == "collectreport":
+                    report = self.report(message["data"])
+                    collect_errors[report.nodeid] = str(report.longrepr)
+                elif kind == "logstart" and message["nodeid"] in by_nodeid:
+                    current = message["nodeid"]
+                    hook.pytest_runtest_logstart(nodeid=current, location=tuple(message["location"]))
+                elif kind == "report" and message["data"].get("nodeid") in by_nodeid:
+                    hook.pytest_runtest_logreport(report=self.host_view(self.report(message["data"])))
+                    _check_stop(session)
+                elif kind == "logfinish" and message["nodeid"] in by_nodeid:
+                    hook.pytest_runtest_logfinish(
+                        nodeid=message["nodeid"], location=tuple(message["location"])
+                    )
+                    done.add(message["nodeid"])
+                    current = None
+                elif kind == "finished":
+                    break
+            left = [nodeid for nodeid in pending if nodeid not in done]
+            if left:
+                # pytest inside stopped early (a usage error, an addopts plugin it lacks): its
+                # own words are in the interpreter's output.
+                collect_errors.setdefault(
+                    "", f"pytest inside exited {message.get('exitstatus')}:\n{runner.console()}"
+                )
+        finally:
+            runner.close()
+        for nodeid in left:
+            self.not_run(by_nodeid[nodeid], collect_errors)
+            _check_stop(session)
+        return []
+
+    def lost(
+        self,
+        runtime: str,
+        runner: Session,
+        exc: BaseException,
+        pending: list[str],
+        done: set[str],
+        current: str | None,
+        by_nodeid: dict[str, pytest.Item],
+    ) -> list[str]:
+        """The interpreter died or hung: the running test fails; a fresh one runs the rest."""
+        self.restarts[runtime] = self.restarts.get(runtime, 0) + 1
+        hung = isinstance(exc, TimeoutError)
+        limit = f" (silent past --pyodide-timeout={timeout_s(self.config):g} s)" if current else ""
+        what = f"hung{limit}" if hung else "crashed"
+        console = runner.console()
+        runner.close()
+        text = (
+            f"the Pyodide interpreter ({runtime}) {what} while running this test, so it has no result. "
+            f"{type(exc).__name__}: {exc}"
+            + (f"\n--- the interpreter's last output ---\n{console}" if console else "")
+        )
+        rest = [nodeid for nodeid in pending if nodeid not in done and nodeid != current]
+        if current is None:
+            # Nothing was running: it died starting or collecting; a fresh one would do the same.
+            for nodeid in rest:
+                self.synthesize(by_nodeid[nodeid], "failed", f"{nodeid} {DID_NOT_RUN}: {text}")
+            return []
+        self.finish_lost(by_nodeid[current], text)
+        if enabled("crash"):
+            return rest
+        for nodeid in rest:
+            self.synthesize(
+                by_nodeid[nodeid], "failed", f"Pyodide can no longer be used after {current} crashed it"
+            )
+        return []
+
+    # -- reports made on the host ----------------------------------------------------------------
+
+    def report(self, data: dict[str, Any]) -> Any:
+        """pytest's own deserialization; JSON made the (path, line, reason) of a skip a list."""
+        if isinstance(data.get("longrepr"), list):
+            data["longrepr"] = tuple(data["longrepr"])
+        return self.config.hook.pytest_report_from_serializable(config=self.config, data=data)
+
+    def host_view(self, report: pytest.TestReport) -> pytest.TestReport:
+        """The inner report as the host shows it: with --pyodide-skips=fail a skip fails."""
+        if report.skipped and not hasattr(report, "wasxfail") and skips_mode(self.config) == "fail":
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+            report.outcome = "failed"
+            report.longrepr = (
+                f"{report.nodeid}: skipped inside Pyodide, and --pyodide-skips=fail makes that a "
+                f"failure (mark a test that cannot run there host_only(reason=...)): {reason}"
+            )
+        return report
+
+    def not_run(self, item: pytest.Item, collect_errors: dict[str, str]) -> None:
+        """A selected test the session never reported: it fails, never passes."""
+        if not enabled("report"):
+            self.synthesize(item, "passed", "")  # pytest-pyodide's reading: no failure, a pass
+            return
+        why = "the session inside never reported it"
+        for collector, error in collect_errors.items():
+            if item.nodeid.startswith((collector + "::", collector + "/")):
+                why = f"collecting {collector} failed inside Pyodide:\n{error}"
+                break
+            if not collector:
+                why = error
+        self.synthesize(item, "failed", f"{item.nodeid} {DID_NOT_RUN}: {why}")
+
+    def finish_lost(self, item: pytest.Item, text: str) -> None:
+        """The running test's failure, after the logstart (and maybe a setup report) it had."""
+        hook = self.config.hook
+        hook.pytest_runtest_logreport(report=_report(item, "failed", text, "call"))
+        hook.pytest_runtest_logreport(report=_report(item, "passed", None, "teardown"))
+        hook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+
+    def synthesize(self, item: pytest.Item, outcome: str, text: str) -> None:
+        """A whole test made on the host: a skip at setup, or a pass or failure at call."""
+        hook = self.config.hook
+        hook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+        if outcome == "skipped":
+            longrepr = (str(item.location[0]), (item.location[1] or 0) + 1, f"Skipped: {text}")
+            hook.pytest_runtest_logreport(report=_report(item, "skipped", longrepr, "setup"))
+        else:
+            hook.pytest_runtest_logreport(report=_report(item, "passed", None, "setup"))
+            hook.pytest_runtest_logreport(report=_report(item, outcome, text or None, "call"))
+        hook.pytest_runtest_logreport(report=_report(item, "passed", None, "teardown"))
+        hook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+
+    def host_skip(self, item: pytest.Item) -> str | None:
+        """Why the host skips `item` without forwarding it: host_only, or (self-test) a host mark."""
+        marker = item.get_closest_marker("host_only")
+        if marker is not None:
+            return f"host only: {host_only_reason(marker, item.nodeid)}"
+        if not enabled("marks"):
+            from _pytest.skipping import evaluate_skip_marks
+
+            skipped = evaluate_skip_marks(item)
+            if skipped is not None:
+                return skipped.reason
+        return None
+
+    # -- what each session gets ---------------------------------------------------------------
+
+    def plan(self, session: pytest.Session) -> ProjectPlan:
         if self._plan is None:
             config = self.config
             root = config.rootpath
+            tests = sorted({Path(item.path) for item in session.items if is_forwarded(item)})
+            conftests = {
+                parent / "conftest.py"
+                for test in tests
+                for parent in test.parents
+                if parent.is_relative_to(root) and (parent / "conftest.py").is_file()
+            }
             inputs = PlanInputs(
                 root=root,
-                test_paths=tuple(sorted(self.test_paths)),
+                test_paths=(*tests, *sorted(conftests)),
                 inifile=config.inipath,
                 pythonpath=tuple(Path(p) for p in config.getini("pythonpath")),
-                norecursedirs=tuple(config.getini("norecursedirs")),
                 dist_dirs=tuple(d for d in (Path.cwd() / "dist", root / "dist") if d.is_dir()),
                 pyodide_dir=Path(config.option.dist_dir),
                 cache_dir=root / ".browser-rt" / "wheels",
-                build_project=enabled("project"),
+                test_dependencies=tuple(config.getini(TEST_DEPENDENCIES_INI)),
+                whole_tree=enabled("project"),
             )
             self._plan = make_plan(inputs, load_imports=enabled("imports"))
         return self._plan
 
-    def _prepare(self, runtime: str, runner: Any) -> str:
-        plan = self.plan()
-        timeout = timeout_s(self.config)
-        runner.set_script_timeout(timeout)
-        if hasattr(runner, "p"):  # Node: pexpect's own read timeout bounds each call too
-            runner.p.timeout = timeout
-        runner.run(snippets.set_runtime(EXPECTED_RUNTIME_VARIABLE, runtime))
-        done: list[str] = []
-        if enabled("project"):
-            served = self._archive(plan)
-            with upstream.spawn_web_server(served) as (host, port, _log):
-                base = f"http://{host}:{port}/"
-                runner.run_async(snippets.extract_archive(base + "project.zip", plan.sys_path))
-                done.append(f"copied {len(plan.files)} files ({plan.copied_bytes // 1024} KiB)")
-                if plan.wheels:
-                    try:
-                        runner.run_async(snippets.install_wheels([base + w.name for w in plan.wheels]))
-                    except Exception as exc:
-                        raise ProjectError(
-                            f"cannot install {', '.join(w.name for w in plan.wheels)} inside Pyodide "
-                            f"(dependencies must be in {self.config.option.dist_dir}/pyodide-lock.json): "
-                            f"{_python_error(exc)}"
-                        ) from None
-                    done.append("installed " + ", ".join(w.name for w in plan.wheels))
-        try:
-            runner.load_package(plan.packages)
-        except RuntimeError as exc:
-            raise ProjectError(str(exc)) from None
-        done.append("loaded " + ", ".join(plan.packages))
-        if "hypothesis" in plan.packages:
-            runner.run(snippets.quiet_hypothesis())
-        if plan.sys_path and enabled("project"):
-            done.append("on sys.path: " + ", ".join(plan.sys_path))
-        if plan.import_names and enabled("project"):
-            missing = json.loads(runner.run(snippets.missing_imports(plan.import_names)))
-            if missing:
-                raise ProjectError(unimportable_message(plan, missing))
-            done.append("importable: " + ", ".join(plan.import_names))
-        return "; ".join(done)
+    def spec(
+        self, runtime: str, plan: ProjectPlan, pending: list[str], by_nodeid: dict[str, pytest.Item]
+    ) -> dict[str, Any]:
+        """What the interpreter gets: folders, packages, wheels, and the session's arguments."""
+        root = str(plan.root)
+        batches = [pending] if enabled("session") else [[nodeid] for nodeid in pending]
+        return {
+            "pyodideDir": str(Path(self.config.option.dist_dir).resolve()),
+            "folders": [str(folder) for folder in plan.folders],
+            "packages": plan.packages,
+            "wheels": [str(wheel) for wheel in plan.wheels],
+            "importNames": plan.import_names if enabled("project") else [],
+            "runner": INNER_SOURCE.read_text(encoding="utf-8"),
+            "session": {
+                "environ": {EXPECTED_RUNTIME_VARIABLE: runtime},
+                "sys_path": plan.sys_path,
+                "hypothesis_profile": "hypothesis" in plan.packages,
+                "rundir": root if enabled("rundir") else "/home/pyodide",
+                "batches": [
+                    {"nodeids": batch, "args": self.inner_args(batch, by_nodeid)} for batch in batches
+                ],
+            },
+        }
 
-    def _archive(self, plan: ProjectPlan) -> Path:
-        """One zip of every planned file plus the wheels, in a folder of their own to serve."""
-        if self._served is None:
-            served = Path(tempfile.mkdtemp(prefix="browser-rt-forward-"))
-            with zipfile.ZipFile(served / "project.zip", "w", zipfile.ZIP_DEFLATED) as archive:
-                for name, path in sorted(plan.files.items()):
-                    archive.write(path, name)
-            for wheel in plan.wheels:
-                shutil.copyfile(wheel, served / wheel.name)
-            self._served = served
-        return self._served
-
-    # -- call: one forwarded test ------------------------------------------------------------
-
-    def runtest(self, item: pytest.Item) -> None:
-        """Run `item` inside its runtime's Pyodide and raise the outcome found there.
-
-        When an interpreter that had already run other tests dies, the test is run once more in
-        a fresh one: a crash that only a long-lived interpreter shows is named in the summary,
-        and a test that crashes a fresh interpreter too fails.
-        """
-        runtime = str(item.pyodide_runtime)  # type: ignore[attr-defined]
-        rundir = snippets.INSIDE_ROOT if enabled("rundir") else None
-        args = self.inner_args(item.nodeid) if rundir else upstream_args(item.nodeid)
-        code = snippets.run_pytest(args, rundir, snippets.JUNIT_PATH)
-        while True:
-            runner = session_for(item, runtime)
-            fresh = self.ran.get(runtime, 0) == 0
-            self.ran[runtime] = self.ran.get(runtime, 0) + 1
-            crash: Exception | None = None
-            try:
-                runner.clean_logs()  # so a crash report quotes this test's console only
-                raw = runner.run_js(snippets.watched(code)) if enabled("crash") else runner.run_async(code)
-                exit_code, junit_xml, output = json.loads(raw)
-            except Exception as exc:
-                crash = exc  # failed outside this block, so the report holds no chained traceback
-            if crash is None:
-                break
-            if fresh or not enabled("crash"):
-                self._crashed(item, runtime, runner, crash)
-            self._replace_session(runtime)
-            self.rerun_after_crash.setdefault(runtime, []).append(item.nodeid)
-            self.setup(item)
-        verdict = read_verdict(item.nodeid, exit_code, junit_xml, output, strict=enabled("report"))
-        raise_outcome(item, runtime, verdict, skips_fail=skips_mode(self.config) == "fail")
-
-    def inner_args(self, nodeid: str) -> list[str]:
-        args = [
-            nodeid,
-            "--rootdir=.",
-            "--color=no",
-            "-p",
-            "no:cacheprovider",
-            f"--junitxml={snippets.JUNIT_PATH}",
-            "-o",
-            "junit_logging=out-err",
-        ]
-        plan = self._plan
-        if plan is not None and plan.inifile is not None:
-            args += ["-c", plan.inifile]
+    def inner_args(self, nodeids: list[str], by_nodeid: dict[str, pytest.Item]) -> list[str]:
+        root = self.config.rootpath
+        files = list(dict.fromkeys(os.path.relpath(by_nodeid[n].path, root) for n in nodeids))
+        args = [*files, "-p", "no:cacheprovider", "--continue-on-collection-errors", "-q", "--color=no"]
+        if enabled("rundir"):
+            args.append(f"--rootdir={self.config.rootpath}")
+            if self.config.inipath is not None:
+                args += ["-c", str(self.config.inipath)]
         return args + list(forwarded_options(self.config))
-
-    def _crashed(self, item: pytest.Item, runtime: str, runner: Any, exc: BaseException) -> NoReturn:
-        """The interpreter died or hung: fail this test, and replace the runtime if we may."""
-        logs = _logs(runner)
-        restarted = ""
-        if enabled("crash"):
-            self._replace_session(runtime)
-            restarted = " A fresh Pyodide runs the next test."
-        pytest.fail(
-            f"{item.nodeid}: the Pyodide interpreter ({runtime}) crashed or hung while running this "
-            f"test, so it has no result.{restarted}\n{type(exc).__module__}.{type(exc).__name__}: "
-            f"{_first_lines(exc, 30)}" + (f"\n--- console ---\n{logs}" if logs else ""),
-            pytrace=False,
-        )
-
-    def _replace_session(self, runtime: str) -> None:
-        """Stop a dead (or hung) interpreter; the next test starts and prepares a fresh one."""
-        discard_session(runtime)
-        self.states.pop(runtime, None)
-        self.ran[runtime] = 0
-        self.restarts[runtime] = self.restarts.get(runtime, 0) + 1
 
     # -- end ---------------------------------------------------------------------------------
 
     def summary(self) -> Iterator[str]:
-        for runtime, state in sorted(self.states.items()):
-            yield f"{runtime}: {state.description}"
-        for runtime, count in sorted(self.restarts.items()):
-            yield f"{runtime}: restarted {count} time(s) after a crash"
-        for runtime, nodeids in sorted(self.rerun_after_crash.items()):
-            yield (
-                f"{runtime}: the interpreter died during {', '.join(nodeids)} after earlier tests; "
-                "each was run again in a fresh Pyodide and its result there is the one reported"
-            )
-        if self._plan is not None:
-            yield from self._plan.notes
-
-    def close(self) -> None:
-        if self._served is not None:
-            shutil.rmtree(self._served, ignore_errors=True)
-            self._served = None
+        plan = self._plan
+        for runtime, seconds in self.seconds.items():
+            line = f"{runtime}: one pytest session per interpreter, {seconds:.1f} s"
+            if self.restarts.get(runtime):
+                line += f"; {self.restarts[runtime]} interpreter(s) lost and replaced"
+            yield line
+        if plan is not None:
+            yield "folders: " + ", ".join(str(f) for f in plan.folders)
+            yield "loaded: " + ", ".join(plan.packages)
+            yield from plan.notes
 
 
-def _no_host_setup() -> None:
-    """Forwarded tests set up their fixtures inside Pyodide, not on the host."""
+def _check_stop(session: pytest.Session) -> None:
+    if session.shouldfail or session.shouldstop:
+        raise Stop()
 
 
-def _evaluate_marks_inside(item: pytest.Item, keep: list[Any]) -> None:
-    """Hide skip, skipif and xfail from the host's evaluation: pytest inside Pyodide evaluates
-    them where the test runs (`skipif(sys.platform != "emscripten")` is true on the host).
-    The marks in `keep` (host_only's skip) stay for the host."""
-    original = type(item).iter_markers_with_node.__get__(item)
-
-    def iter_markers_with_node(name: str | None = None) -> Iterator[tuple[Any, Any]]:
-        for node, mark in original(name):
-            if mark.name not in HOST_EVALUATED_MARKS or any(mark is kept for kept in keep):
-                yield node, mark
-
-    item.iter_markers_with_node = iter_markers_with_node  # type: ignore[method-assign]
+def _report(item: pytest.Item, outcome: str, longrepr: Any, when: str) -> pytest.TestReport:
+    return pytest.TestReport(
+        nodeid=item.nodeid,
+        location=item.location,
+        keywords=dict.fromkeys(item.keywords, 1),
+        outcome=outcome,  # type: ignore[arg-type]
+        longrepr=longrepr,
+        when=when,  # type: ignore[arg-type]
+    )
 
 
 def host_only_reason(marker: Any, nodeid: str) -> str:
@@ -319,33 +403,6 @@ def host_only_reason(marker: Any, nodeid: str) -> str:
     if not isinstance(reason, str) or not reason.strip():
         raise pytest.UsageError(f"{nodeid}: host_only needs a reason, as host_only(reason=...)")
     return reason
-
-
-def raise_outcome(item: pytest.Item, runtime: str, verdict: Verdict, *, skips_fail: bool) -> None:
-    """Show the inner captured output, then pass, fail, skip or xfail as it happened inside."""
-    if verdict.stdout:
-        print(verdict.stdout)
-    if verdict.stderr:
-        print(verdict.stderr, file=sys.stderr)
-    where = f"inside Pyodide ({runtime})"
-    if verdict.outcome == "failed":
-        pytest.fail(f"failed {where}:\n{verdict.message}", pytrace=False)
-    if verdict.outcome == "skipped":
-        if skips_fail:
-            pytest.fail(
-                f"{item.nodeid}: skipped {where}, and --pyodide-skips=fail makes that a failure "
-                f"(mark a test that cannot run there host_only(reason=...)): {verdict.message}",
-                pytrace=False,
-            )
-        # Reported at the test's own line, not this one (as a skip mark is).
-        raise pytest.skip.Exception(f"{verdict.message} ({where})", _use_item_location=True)
-    if verdict.outcome == "xfailed":
-        pytest.xfail(f"{verdict.message} ({where})")
-
-
-def upstream_args(nodeid: str) -> list[str]:
-    """pytest-pyodide's own arguments, run from Pyodide's home (the self-test's `rundir` fault)."""
-    return [nodeid, "--color=no", f"--junitxml={snippets.JUNIT_PATH}", "-o", "junit_logging=out-err"]
 
 
 def forwarded_options(config: pytest.Config) -> Iterator[str]:
@@ -364,9 +421,8 @@ def forwarded_options(config: pytest.Config) -> Iterator[str]:
                 yield from (flag, str(entry))
         elif not (flag == "--tb" and value == "auto"):
             yield f"{flag}={value}"
-    # A plugin blocked on the host is blocked inside too (`-p no:unraisableexception` also saves
-    # the five gc.collect() passes it makes after every session, about half of a small test's
-    # time in Pyodide). Plugins the host loads by name are not: they may not exist inside.
+    # A plugin blocked on the host is blocked inside too. Plugins the host loads by name are
+    # not: they may not exist inside.
     for name in config.getoption("plugins", None) or []:
         if isinstance(name, str) and name.startswith("no:"):
             yield from ("-p", name)
@@ -386,61 +442,3 @@ def timeout_s(config: pytest.Config) -> float:
         return float(value) if value else DEFAULT_TIMEOUT_S
     except ValueError:
         raise pytest.UsageError(f"pyodide_timeout must be a number of seconds, got {value!r}") from None
-
-
-def session_for(item: pytest.Item, runtime: str) -> Any:
-    """pytest-pyodide's Pyodide for `runtime` (started on first use, then shared)."""
-
-    class Request:
-        config = item.config
-        node = item
-
-    if runtime != "node" or runtime in upstream.sessions():
-        return upstream.get_browser_pyodide(Request, runtime)
-    # pytest-pyodide types `node driver.js` into an interactive bash and waits for its output. When
-    # node dies (os._exit, a fatal error) bash just prints a prompt, and the host waits out the
-    # whole timeout. This PROMPT_COMMAND lets the first prompt pass and exits bash at the second,
-    # so a dead node is an immediate EOF.
-    saved = os.environ.get("PROMPT_COMMAND")
-    os.environ["PROMPT_COMMAND"] = NODE_SHELL_PROMPT_COMMAND
-    try:
-        return upstream.get_browser_pyodide(Request, runtime)
-    finally:
-        if saved is None:
-            os.environ.pop("PROMPT_COMMAND", None)
-        else:
-            os.environ["PROMPT_COMMAND"] = saved
-
-
-def discard_session(runtime: str) -> None:
-    """Stop `runtime`'s Pyodide (and its file server) so the next test starts a fresh one."""
-    instance = upstream.sessions().pop(runtime, None)
-    if instance is None:
-        return
-    runner = getattr(instance.selenium, "value", None)
-    process = getattr(runner, "p", None)
-    if process is not None:  # Node: a hung interpreter never reads the EOF quit() sends
-        with contextlib.suppress(Exception):
-            process.close(force=True)
-    for unwrapper in (instance.selenium, instance.server):
-        with contextlib.suppress(Exception):
-            unwrapper.close()
-
-
-def _logs(runner: Any) -> str:
-    try:
-        return "\n".join(str(runner.logs).splitlines()[-20:])
-    except Exception:
-        return ""
-
-
-def _python_error(exc: BaseException) -> str:
-    """The exception line of a Python traceback carried in a JavaScript error (micropip's)."""
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    errors = [line for line in lines if re.match(r"^[\w.]+(Error|Exception)\b", line)]
-    return (errors or lines or [repr(exc)])[-1]
-
-
-def _first_lines(exc: BaseException, count: int = 12) -> str:
-    lines = str(exc).strip().splitlines()
-    return "\n".join(lines[:count]) + ("\n..." if len(lines) > count else "")

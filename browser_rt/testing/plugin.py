@@ -1,10 +1,11 @@
 """pytest plugin: `pytest --run-in-pyodide` (pytest-pyodide 0.59) with honest results.
 
 Registered through the `browser_rt_testing` pytest11 entry point, so any project with
-`browser_rt[test]` installed gets it with no conftest of its own. On the host it replaces the
-forwarding of each test (`browser_rt.testing.forward`) and configures pytest-pyodide's Node and
-Chromium (`environment`, `chromium`). Inside Pyodide it only registers the `host_only` marker
-and its options, so it imports nothing that exists only on the host.
+`browser_rt[test]` installed gets it with no conftest of its own. On the host it runs the
+forwarded tests as one pytest session per interpreter (`browser_rt.testing.forward`) and
+configures pytest-pyodide's Chromium (`environment`, `chromium`). Inside Pyodide it only
+registers the `host_only` marker and its options, so it imports nothing that exists only on
+the host.
 
 Options: `--pyodide-skips=skip|fail` (ini `pyodide_skips`; `fail` turns a skip inside Pyodide
 into a failure), `--pyodide-timeout=S` (ini `pyodide_timeout`), `--pyodide-chrome-flags=FILE`,
@@ -13,12 +14,11 @@ into a failure), `--pyodide-timeout=S` (ini `pyodide_timeout`), `--pyodide-chrom
 
 from __future__ import annotations
 
-import functools
+import contextlib
 import sys
 import warnings
-from collections.abc import Callable, Generator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -28,7 +28,6 @@ if TYPE_CHECKING:
 IN_PYODIDE = sys.platform == "emscripten"
 _FORWARDER: pytest.StashKey[Forwarder] = pytest.StashKey()
 _CHROME_LOG = pytest.StashKey[Path | None]()
-_ORIGINAL_COPY = pytest.StashKey[Callable[..., Any]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -52,6 +51,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="seconds one forwarded test may take before its Pyodide counts as hung (default 120)",
     )
     parser.addini("pyodide_timeout", "seconds one forwarded test may take (default 120)", default="")
+    parser.addini(
+        "pyodide_test_dependencies",
+        "bundle packages the tests need inside Pyodide that no test file imports by name",
+        type="linelist",
+        default=[],
+    )
     group.addoption(
         "--pyodide-chrome-flags",
         dest="pyodide_chrome_flags",
@@ -77,8 +82,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if IN_PYODIDE or not config.pluginmanager.hasplugin("pytest_pyodide_hook"):
         return
     from browser_rt.testing import chromium, environment, upstream
-    from browser_rt.testing.fixes import enabled
     from browser_rt.testing.forward import Forwarder
+    from browser_rt.testing.sessions import start_session
 
     if not upstream.version().startswith(upstream.WRITTEN_FOR):
         warnings.warn(
@@ -95,33 +100,12 @@ def pytest_configure(config: pytest.Config) -> None:
     log_dir = config.option.pyodide_chrome_log_dir or chromium.default_log_dir()
     config.stash[_CHROME_LOG] = chromium.configure(flags, Path(log_dir))
     if getattr(config.option, "run_in_pyodide", False):
-        config.stash[_FORWARDER] = Forwarder(config)
-        if enabled("project"):
-            # Its per-test copy of the test folder and ./dist/*.whl is replaced by the
-            # Forwarder's one archive per runtime.
-            hook = upstream.module(".hook")
-            config.stash[_ORIGINAL_COPY] = hook.copy_files_to_emscripten_fs
-            hook.copy_files_to_emscripten_fs = _copy_nothing
-
-
-def _copy_nothing(*args: Any, **kwargs: Any) -> None:
-    """Stands in for pytest-pyodide's per-test copy; see `Forwarder._prepare`."""
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    forwarder = config.stash.get(_FORWARDER, None)
-    if forwarder is not None:
-        forwarder.close()
-    original = config.stash.get(_ORIGINAL_COPY, None)
-    if original is not None:
-        from browser_rt.testing import upstream
-
-        upstream.module(".hook").copy_files_to_emscripten_fs = original
+        config.stash[_FORWARDER] = Forwarder(config, start_session)
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """After pytest-pyodide made its per-runtime copies: check host_only reasons, repair copies."""
+    """Every host_only marker must give a reason (checked before anything runs)."""
     if IN_PYODIDE:
         return
     from browser_rt.testing.forward import host_only_reason
@@ -130,60 +114,32 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         marker = item.get_closest_marker("host_only")
         if marker is not None:
             host_only_reason(marker, item.nodeid)
-    forwarder = config.stash.get(_FORWARDER, None)
-    if forwarder is not None:
-        forwarder.adopt(items)
 
 
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
-    """Start the runtime's Pyodide before pytest-pyodide's setup would; prepare it after all.
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> bool | None:
+    """With --run-in-pyodide: one session per runtime's interpreter, each report on the host.
 
-    Any error is raised after the yield, so the other plugins' setup and teardown stay paired.
+    The checks before and after are those of pytest's own loop (`_pytest.main`).
     """
-    forwarder = item.config.stash.get(_FORWARDER, None)
+    forwarder = session.config.stash.get(_FORWARDER, None)
     if forwarder is None:
-        return (yield)
-    from browser_rt.testing.forward import is_forwarded
+        return None
+    from browser_rt.testing.forward import Stop
 
-    if not is_forwarded(item):
-        return (yield)
-    early: Exception | None = None
-    try:
-        forwarder.start(item)
-    except Exception as exc:
-        early = exc
-    result = yield
-    if early is not None:
-        raise early
-    forwarder.setup(item)
-    return result
-
-
-@pytest.hookimpl(wrapper=True, trylast=True)
-def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
-    """Innermost, after pytest-pyodide set its own `runtest`: forward the test our way."""
-    forwarder = item.config.stash.get(_FORWARDER, None)
-    if forwarder is not None:
-        from browser_rt.testing.forward import is_forwarded
-
-        if is_forwarded(item):
-            item.runtest = functools.partial(forwarder.runtest, item)  # type: ignore[method-assign]
-    return (yield)
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(
-    item: pytest.Item, call: pytest.CallInfo[None]
-) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    """A crashed tab's report also carries the browser's own log, which says why it crashed."""
-    report = yield
-    log = item.config.stash.get(_CHROME_LOG, None)
-    if log is not None and report.failed and "tab crashed" in str(report.longrepr):
-        from browser_rt.testing.chromium import crash_evidence
-
-        report.sections.append(("Chromium's log", crash_evidence(log) or f"(empty: {log})"))
-    return report
+    if session.testsfailed and not session.config.option.continue_on_collection_errors:
+        raise session.Interrupted(
+            f"{session.testsfailed} error{'s' if session.testsfailed != 1 else ''} during collection"
+        )
+    if session.config.option.collectonly:
+        return True
+    with contextlib.suppress(Stop):
+        forwarder.run(session)
+    if session.shouldfail:
+        raise session.Failed(session.shouldfail)
+    if session.shouldstop:
+        raise session.Interrupted(session.shouldstop)
+    return True
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

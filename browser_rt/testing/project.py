@@ -1,35 +1,30 @@
-"""What a project needs inside Pyodide to run its tests as it does on the host: a plan.
+"""What one pytest session inside Pyodide needs to see the project as the host does: a plan.
 
-pytest-pyodide copies only the folder of each test file and installs `./dist/*.whl`. The plan
-adds what pytest on the host also reads or imports: the pytest config file, `conftest.py` and
-`__init__.py` files between the root and the tests, the `pythonpath` entries, `src/`, and the
-project itself as a wheel (from `dist/`, or built from its `pyproject.toml`). It is computed on
-the host before the first forwarded test; the forwarder then checks inside Pyodide that the
-project's package can be found, and an error names whatever cannot be.
+The project is not copied piecemeal: the folders pytest reads on the host (the rootdir, an ini
+file or `pythonpath` entry outside it, the source folder of an editable install) are given to
+Pyodide whole, at the same absolute paths, so the rootdir, the node ids and every relative path
+agree. The package under test is imported from where the host imports it. A wheel is used only
+when no folder provides the package (a regular install, say): one from `dist/`, or one built
+with the host's build backend; a missing backend then becomes an error inside only if the
+package really cannot be found there.
 """
 
 from __future__ import annotations
 
 import ast
-import fnmatch
+import importlib.util
 import json
-import os
 import re
 import tomllib
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from browser_rt.testing.wheel import ProjectBuildError, build_project_wheel
 
-MAX_COPY_BYTES = 64 * 1024 * 1024
-"""More than this is almost always a virtualenv or build output under a copied folder."""
-
-ALWAYS_PRUNED = ("__pycache__", ".browser-rt", ".git", ".hypothesis", ".pytest_cache", ".venv")
-OUTSIDE = "_outside_root"
-"""Where files from outside the project root go in the copy (an ini file given with -c, a
-pythonpath entry like ../lib); relative to the copy's root."""
+TEST_DEPENDENCIES_INI = "pyodide_test_dependencies"
+"""The ini key naming bundle packages the tests need that no file imports by name."""
 
 
 class ProjectError(RuntimeError):
@@ -46,23 +41,18 @@ class ProjectInfo:
 
 @dataclass
 class ProjectPlan:
-    """Files to copy (archive name -> host file), sys.path additions, wheels and packages."""
+    """Folders to provide, sys.path additions, wheels, bundle packages and the names to check."""
 
     root: Path
-    files: dict[str, Path] = field(default_factory=dict)
+    folders: list[Path] = field(default_factory=list)
     sys_path: list[str] = field(default_factory=list)
-    inifile: str | None = None
     wheels: list[Path] = field(default_factory=list)
     packages: list[str] = field(default_factory=list)
     import_names: list[str] = field(default_factory=list)
     project: ProjectInfo | None = None
     unavailable: str = ""
-    """Why the project has no wheel, if it has none; quoted when its package is then missing."""
+    """Why no wheel stands in for the project, if none does; quoted when its package is missing."""
     notes: list[str] = field(default_factory=list)
-
-    @property
-    def copied_bytes(self) -> int:
-        return sum(path.stat().st_size for path in self.files.values())
 
 
 @dataclass(frozen=True)
@@ -73,66 +63,35 @@ class PlanInputs:
     test_paths: tuple[Path, ...]
     inifile: Path | None
     pythonpath: tuple[Path, ...]
-    norecursedirs: tuple[str, ...]
     dist_dirs: tuple[Path, ...]
     pyodide_dir: Path
     cache_dir: Path
-    build_project: bool = True
+    test_dependencies: tuple[str, ...] = ()
+    whole_tree: bool = True
+    """False only in the self-test: the test files' folders alone, as pytest-pyodide copies."""
 
 
 def make_plan(inputs: PlanInputs, *, load_imports: bool = True) -> ProjectPlan:
-    """The plan for `inputs`; raises ProjectError when the project cannot be made importable."""
+    """The plan for `inputs`; raises ProjectError when a test dependency is not in the bundle."""
     root = inputs.root.resolve()
     plan = ProjectPlan(root)
-    excluded = (inputs.pyodide_dir.resolve(), *(d.resolve() for d in inputs.dist_dirs))
-    prune = _Pruner((*inputs.norecursedirs, "node_modules"), excluded)
-    test_dirs = _outermost({path.resolve().parent for path in inputs.test_paths})
-    for directory in test_dirs:
-        if not directory.is_relative_to(root):
-            raise ProjectError(f"{directory}: the tests are outside the project root {root}")
-        _add_tree(plan, directory, root, prune)
-        for parent in [directory, *directory.parents]:
-            if not parent.is_relative_to(root):
-                break
-            for name in ("conftest.py", "__init__.py"):
-                if (parent / name).is_file() and parent != directory:
-                    plan.files[(parent / name).relative_to(root).as_posix()] = parent / name
-    if inputs.inifile is not None:
-        ini = inputs.inifile.resolve()
-        if ini.is_relative_to(root):
-            plan.files[ini.relative_to(root).as_posix()] = ini
-        else:
-            plan.inifile = f"{OUTSIDE}/ini/{ini.name}"
-            plan.files[plan.inifile] = ini
-    source_dirs: list[Path] = []
-    for number, entry in enumerate(inputs.pythonpath):
-        entry = entry.resolve()
-        if not entry.is_dir():
-            plan.notes.append(f"pythonpath entry {entry} is not a folder; not copied")
-            continue
-        if entry.is_relative_to(root):
-            _add_tree(plan, entry, root, prune)
-        else:
-            target = f"{OUTSIDE}/pythonpath{number}"
-            _add_tree(plan, entry, entry, prune, prefix=target)
-            plan.sys_path.append(target)
-        source_dirs.append(entry)
-    src = root / "src"
-    if src.is_dir() and src.resolve() not in source_dirs:
-        _add_tree(plan, src, root, prune)
-        plan.sys_path.append("src")
-        source_dirs.append(src.resolve())
-        plan.notes.append("src/ is on sys.path, as an editable install puts it on the host")
-    _check_size(plan)
-
+    wanted = [root] if inputs.whole_tree else [p.resolve().parent for p in inputs.test_paths]
+    if inputs.whole_tree:
+        if inputs.inifile is not None:
+            wanted.append(inputs.inifile.resolve().parent)
+        wanted.extend(p.resolve() for p in inputs.pythonpath if p.is_dir())
     plan.project = read_project(root)
-    _choose_wheels(plan, inputs)
-    if plan.project is not None:
-        _project_imports(plan, inputs)
-    if load_imports:
-        plan.packages = packages_to_load(plan, inputs.pyodide_dir / "pyodide-lock.json")
-    else:
-        plan.packages = ["pytest"]
+    source_dirs = _choose_sources(plan, inputs) if inputs.whole_tree else []
+    wanted.extend(source_dirs)
+    plan.folders = outermost(wanted)
+    plan.sys_path = [str(d) for d in dict.fromkeys(source_dirs)]
+    lock = read_lock(inputs.pyodide_dir / "pyodide-lock.json")
+    scanned = [*inputs.test_paths, *_package_files(source_dirs, plan.import_names)]
+    plan.packages = packages_to_load(
+        lock, plan.wheels, scanned if load_imports else [], inputs.test_dependencies
+    )
+    if source_dirs:
+        plan.notes.append("the project's own source is imported from " + ", ".join(plan.sys_path))
     return plan
 
 
@@ -147,8 +106,6 @@ def read_project(root: Path) -> ProjectInfo | None:
         project = document.get("project")
         if isinstance(project, dict) and isinstance(project.get("name"), str):
             return ProjectInfo(project["name"], pyproject)
-        if "build-system" in document and (root / "setup.py").is_file():
-            return ProjectInfo(None, root / "setup.py")
     for name in ("setup.py", "setup.cfg"):
         if (root / name).is_file():
             return ProjectInfo(None, root / name)
@@ -170,57 +127,81 @@ def installable_in_pyodide(wheel: Path) -> bool:
     return len(parts) >= 5 and (parts[-1] == "any" or "emscripten" in parts[-1] or "pyodide" in parts[-1])
 
 
-def _choose_wheels(plan: ProjectPlan, inputs: PlanInputs) -> None:
+def candidate_imports(root: Path, project: ProjectInfo | None) -> list[str]:
+    """The project's likely top-level import names: its declared name and the packages in src/."""
+    names = []
+    if project is not None and project.name:
+        names.append(project.name.replace("-", "_").replace(".", "_").lower())
+    src = root / "src"
+    if src.is_dir():
+        names.extend(sorted(p.name for p in src.iterdir() if p.is_dir() and (p / "__init__.py").is_file()))
+    return list(dict.fromkeys(names))
+
+
+def host_source_dir(name: str) -> Path | None:
+    """The folder the host imports top-level `name` from, unless that is an installed copy.
+
+    A folder inside a site-packages (or dist-packages) is an installed copy, not the project's
+    source, and may hold the host's binary packages too: it is never given to Pyodide.
+    """
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    if spec.submodule_search_locations:
+        where = Path(next(iter(spec.submodule_search_locations))).parent
+    elif spec.origin and spec.origin not in ("built-in", "frozen"):
+        where = Path(spec.origin).parent
+    else:
+        return None
+    if any(part in ("site-packages", "dist-packages") for part in where.parts):
+        return None
+    return where.resolve()
+
+
+def _choose_sources(plan: ProjectPlan, inputs: PlanInputs) -> list[Path]:
+    """The host folders the project's packages come from; a wheel for any that has none."""
+    plan.import_names = candidate_imports(plan.root, plan.project)
+    sources: list[Path] = []
+    unprovided: list[str] = []
+    for name in plan.import_names:
+        where = host_source_dir(name)
+        if where is None:
+            unprovided.append(name)
+        else:
+            sources.append(where)
+    if unprovided:
+        _choose_wheels(plan, inputs, unprovided)
+    return list(dict.fromkeys(sources))
+
+
+def _choose_wheels(plan: ProjectPlan, inputs: PlanInputs, unprovided: list[str]) -> None:
+    """A wheel of the project from dist/, else one built now; the reason if neither exists."""
+    project = plan.project
+    if project is None:
+        return
     newest: dict[str, Path] = {}
     for directory in dict.fromkeys(d.resolve() for d in inputs.dist_dirs):
         for wheel in sorted(directory.glob("*.whl")):
-            if not installable_in_pyodide(wheel):
-                plan.notes.append(f"{wheel.name} is not a pure-Python or Pyodide wheel; not installed")
-                continue
-            name = wheel_name(wheel)
-            if name in newest:
-                older, wheel = sorted((newest[name], wheel), key=lambda w: w.stat().st_mtime)
-                plan.notes.append(f"{wheel.name} installed, not the older {older.name}")
-            newest[name] = wheel
-    plan.wheels = list(newest.values())
-    project = plan.project
-    if project is None or (project.name is not None and normalize(project.name) in newest):
-        return
-    if not inputs.build_project:
+            if installable_in_pyodide(wheel):
+                name = wheel_name(wheel)
+                if name not in newest or wheel.stat().st_mtime > newest[name].stat().st_mtime:
+                    newest[name] = wheel
+    if project.name is not None and normalize(project.name) in newest:
+        plan.wheels.append(newest[normalize(project.name)])
+        plan.notes.append(
+            f"{', '.join(unprovided)}: no source folder on the host; installed {plan.wheels[-1].name}"
+        )
         return
     try:
         built = build_project_wheel(plan.root, inputs.cache_dir)
     except ProjectBuildError as exc:
-        plan.notes.append(f"could not build the project's wheel: {exc}")
+        plan.unavailable = f"no source folder provides it and its wheel could not be built: {exc}"
         return
     plan.wheels.append(built)
-    plan.notes.append(f"{built.name} built from {project.source.name}")
-
-
-def _project_imports(plan: ProjectPlan, inputs: PlanInputs) -> None:
-    """The project's top-level import names, checked inside Pyodide once everything is loaded.
-
-    From its wheel when there is one; else the name it declares, which a pythonpath entry, src/
-    or the bundle itself may still provide. Without a wheel, `unavailable` says why, for the
-    error if the names are then missing.
-    """
-    project = plan.project
-    assert project is not None
-    wheel = next((w for w in plan.wheels if project.name and wheel_name(w) == normalize(project.name)), None)
-    if wheel is None and project.name is None:
-        built = [w for w in plan.wheels if w.parent.is_relative_to(inputs.cache_dir.resolve())]
-        wheel = built[0] if built else None
-    if wheel is not None:
-        plan.import_names = wheel_top_level(wheel)
-        return
-    guess = (project.name or "").replace("-", "_").replace(".", "_").lower()
-    plan.import_names = [guess] if guess else []
-    plan.unavailable = next(
-        (note for note in plan.notes if note.startswith("could not build")),
-        "there is no wheel of it in dist/",
-    )
-    if not guess:
-        plan.notes.append(f"{project.source.name} names no project, so its package is not checked")
+    plan.notes.append(f"{', '.join(unprovided)}: no source folder on the host; built {built.name}")
 
 
 def unimportable_message(plan: ProjectPlan, missing: list[str]) -> str:
@@ -228,9 +209,8 @@ def unimportable_message(plan: ProjectPlan, missing: list[str]) -> str:
     label = plan.project.source if plan.project else plan.root
     return (
         f"the project's package {', '.join(missing)} ({label}) cannot be imported inside Pyodide: "
-        f"{plan.unavailable or 'its wheel did not provide it'}. Put its wheel in dist/, install its "
-        "build backend on the host (the wheel is built with pip wheel --no-build-isolation "
-        "--no-index), or add its folder to pytest's pythonpath"
+        f"{plan.unavailable or 'nothing provided it'}. Install it editable on the host "
+        "(pip install -e .), add its folder to pytest's pythonpath, or put its wheel in dist/"
     )
 
 
@@ -244,7 +224,7 @@ def wheel_top_level(wheel: Path) -> list[str]:
     found: set[str] = set()
     for name in names:
         first = name.split("/", 1)[0]
-        if first.endswith((".dist-info", ".data")) or first.endswith(".pth"):
+        if first.endswith((".dist-info", ".data", ".pth")):
             continue
         if "/" in name:
             found.add(first)
@@ -253,38 +233,56 @@ def wheel_top_level(wheel: Path) -> list[str]:
     return sorted(found)
 
 
-def packages_to_load(plan: ProjectPlan, lock_path: Path) -> list[str]:
-    """pytest, browser_rt, and every package of the bundle's lock the copied files import.
-
-    pytest-pyodide loads only what its own snippets import (pytest, micropip), so a test that
-    imports Hypothesis failed to import. Packages a wheel of the plan provides are left out:
-    micropip installs those.
-    """
+def read_lock(lock_path: Path) -> dict[str, dict[str, object]]:
+    """The packages of the bundle's lock; pytest must be among them."""
     try:
         lock = json.loads(lock_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ProjectError(f"{lock_path}: {exc}; is --dist-dir a Pyodide folder?") from None
     packages = lock.get("packages", {}) if isinstance(lock, dict) else {}
-    by_import: dict[str, str] = {}
-    for name, package in packages.items():
-        for module in package.get("imports") or [name]:
-            by_import.setdefault(module, name)
-    provided = {wheel_name(w) for w in plan.wheels}
-    wanted = ["pytest", "browser-rt"]
-    for path in plan.files.values():
-        if path.suffix == ".py":
-            wanted.extend(by_import[m] for m in sorted(imported_modules(path)) if m in by_import)
-    missing = [name for name in ("pytest",) if name not in packages]
-    if missing:
+    if not isinstance(packages, dict) or "pytest" not in packages:
         raise ProjectError(
-            f"{lock_path} has no {', '.join(missing)}: build the bundle with its test wheels "
+            f"{lock_path} has no pytest: build the bundle with its test wheels "
             "(browser-rt bundle without --production)"
         )
-    return [name for name in dict.fromkeys(wanted) if name in packages and normalize(name) not in provided]
+    return packages
+
+
+def packages_to_load(
+    lock: dict[str, dict[str, object]],
+    wheels: Iterable[Path],
+    scanned: Iterable[Path],
+    test_dependencies: Iterable[str],
+) -> list[str]:
+    """pytest, browser_rt, the named test dependencies, and every bundle package a file imports.
+
+    A named dependency the lock lacks is an error naming it: nothing is ever fetched from an
+    index at test time. Packages a wheel of the plan provides are left to micropip.
+    """
+    by_import: dict[str, str] = {}
+    by_name = {normalize(name): name for name in lock}
+    for name, package in lock.items():
+        imports = package.get("imports") if isinstance(package, dict) else None
+        for module in imports if isinstance(imports, list) else [name]:
+            by_import.setdefault(str(module), name)
+    named = []
+    for dependency in test_dependencies:
+        if normalize(dependency) not in by_name:
+            raise ProjectError(
+                f"{TEST_DEPENDENCIES_INI}: {dependency!r} is not in the bundle's pyodide-lock.json; "
+                "add its pure-Python wheel to the bundle (nothing is downloaded at test time)"
+            )
+        named.append(by_name[normalize(dependency)])
+    wanted = ["pytest", "browser-rt", *named]
+    for path in scanned:
+        if path.suffix == ".py":
+            wanted.extend(by_import[m] for m in sorted(imported_modules(path)) if m in by_import)
+    provided = {wheel_name(w) for w in wheels}
+    return [name for name in dict.fromkeys(wanted) if name in lock and normalize(name) not in provided]
 
 
 def imported_modules(path: Path) -> set[str]:
-    """Top-level names of the absolute imports in one Python file ('' for an unparsable one)."""
+    """Top-level names of the absolute imports in one Python file (none for an unparsable one)."""
     try:
         tree = ast.parse(path.read_bytes(), filename=str(path))
     except (SyntaxError, ValueError, OSError):
@@ -298,55 +296,24 @@ def imported_modules(path: Path) -> set[str]:
     return found
 
 
-class _Pruner:
-    """Which folders a copy leaves out: pytest's `norecursedirs`, caches, the Pyodide folder."""
-
-    def __init__(self, patterns: Iterable[str], excluded: Iterable[Path]) -> None:
-        self.patterns = tuple(patterns) + ALWAYS_PRUNED
-        self.excluded = tuple(excluded)
-
-    def skip(self, directory: Path) -> bool:
-        return any(fnmatch.fnmatch(directory.name, p) for p in self.patterns) or any(
-            directory == e for e in self.excluded
-        )
-
-
-def _walk(top: Path, prune: _Pruner) -> Iterator[Path]:
-    for current, dirs, files in os.walk(top):
-        here = Path(current)
-        dirs[:] = sorted(d for d in dirs if not prune.skip(here / d))
-        for name in sorted(files):
-            if not name.endswith((".pyc", ".pyo")):
-                yield here / name
+def _package_files(source_dirs: list[Path], names: list[str]) -> list[Path]:
+    """The project's own modules (their imports name bundle packages too), at most a few hundred."""
+    files: list[Path] = []
+    for directory in source_dirs:
+        for name in names:
+            package = directory / name
+            if package.is_dir():
+                files.extend(sorted(package.rglob("*.py"))[:500])
+            elif (directory / f"{name}.py").is_file():
+                files.append(directory / f"{name}.py")
+    return files
 
 
-def _add_tree(plan: ProjectPlan, top: Path, base: Path, prune: _Pruner, prefix: str = "") -> None:
-    for path in _walk(top, prune):
-        relative = path.relative_to(base).as_posix()
-        plan.files[f"{prefix}/{relative}" if prefix else relative] = path
-
-
-def _outermost(directories: set[Path]) -> list[Path]:
-    ordered = sorted(directories, key=lambda d: len(d.parts))
+def outermost(directories: Iterable[Path]) -> list[Path]:
+    """The folders not inside another of them, in their first order."""
+    ordered = sorted(dict.fromkeys(directories), key=lambda d: len(d.parts))
     kept: list[Path] = []
     for directory in ordered:
         if not any(directory.is_relative_to(k) for k in kept):
             kept.append(directory)
     return kept
-
-
-def _check_size(plan: ProjectPlan) -> None:
-    total = plan.copied_bytes
-    if total <= MAX_COPY_BYTES:
-        return
-    sizes: dict[str, int] = {}
-    for name, path in plan.files.items():
-        top = name.split("/", 1)[0]
-        sizes[top] = sizes.get(top, 0) + path.stat().st_size
-    ranked = sorted(sizes.items(), key=lambda pair: -pair[1])[:5]
-    biggest = ", ".join(f"{name} ({size // 1024 // 1024} MiB)" for name, size in ranked)
-    raise ProjectError(
-        f"the files to copy into Pyodide total {total // 1024 // 1024} MiB (limit "
-        f"{MAX_COPY_BYTES // 1024 // 1024} MiB); the biggest: {biggest}. Leave folders out with "
-        "pytest's norecursedirs."
-    )

@@ -2,7 +2,8 @@
 
 `browser-rt test --sample DIR` writes it; the self-test and tests/test_pytest_plugin.py run it.
 It has its own package in a `src/` layout that imports browser_rt, a helper folder on pytest's
-`pythonpath`, a conftest fixture, and tests for each outcome that pytest-pyodide gets wrong:
+`pythonpath`, a conftest fixture, a session fixture two tests share, and tests for each outcome that
+pytest-pyodide gets wrong:
 a planted assertion failure, a collection error and an interpreter crash that happen only
 inside Pyodide, a skip, parametrized tests, fixtures, Hypothesis and browser_rt's `lab`.
 `EXPECTED` says what each test must end as on the host and inside Pyodide.
@@ -65,7 +66,6 @@ def greeting() -> str:
     return "hello"
 """,
     "tests/test_sample.py": '''\
-import importlib.metadata
 import os
 import sys
 
@@ -83,7 +83,7 @@ def test_package_imports():
     assert not samplepkg.allowed("https://elsewhere.example/")
     if FORWARDED:
         assert sys.platform == "emscripten" == samplepkg.platform()
-        assert importlib.metadata.version("samplepkg") == "0.1.0", "installed from its wheel"
+        assert samplepkg.__file__.endswith("src/samplepkg/__init__.py"), "imported from the project"
     print(f"SAMPLE-RAN-ON {sys.platform}")
 
 
@@ -119,6 +119,22 @@ def test_lab(lab):
 
     assert lab.run(main, authority=samplepkg.AUTHORITY) == "ok"
 ''',
+    "tests/test_session.py": """\
+import pytest
+
+
+@pytest.fixture(scope="session")
+def journal():
+    return []
+
+
+def test_first_in_the_session(journal):
+    journal.append("first")
+
+
+def test_sees_the_earlier_test_of_its_session(journal):
+    assert journal == ["first"], "a session fixture is set up once per session"
+""",
     "tests/test_property.py": """\
 from hypothesis import given, strategies as st
 from sample_helpers import double
@@ -147,6 +163,8 @@ EXPECTED: dict[str, dict[str, str]] = {
         PYODIDE: "failed",
     },
     "test_property.py::test_double_is_even": {HOST: "passed", PYODIDE: "passed"},
+    "test_session.py::test_first_in_the_session": {HOST: "passed", PYODIDE: "passed"},
+    "test_session.py::test_sees_the_earlier_test_of_its_session": {HOST: "passed", PYODIDE: "passed"},
     "test_sample.py::test_package_imports": {HOST: "passed", PYODIDE: "passed"},
     "test_sample.py::test_planted_failure": {HOST: "failed", PYODIDE: "failed"},
     "test_sample.py::test_parametrized[1]": {HOST: "passed", PYODIDE: "passed"},
