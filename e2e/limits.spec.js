@@ -21,8 +21,11 @@ test.afterAll(async () => {
   await engine?.close();
 });
 
-for (const mode of ["worker", "page"]) {
-  test(`memory limit and tools, ${mode} mode`, async ({}, testInfo) => {
+// Titles written out whole, as the gate's scenarios (security/policy.json) name them.
+const TITLES = { worker: "memory limit and tools, worker mode", page: "memory limit and tools, page mode" };
+
+for (const mode of /** @type {const} */ (["worker", "page"])) {
+  test(TITLES[mode], async ({}, testInfo) => {
     testInfo.setTimeout(300_000);
     await engine.open(`${HARNESS}/e2e/limits.html?mode=${mode}`);
     const report = JSON.parse(await engine.waitForText('#results[data-state="done"]', 240_000));

@@ -32,8 +32,16 @@ async function phase(query) {
   return report.checks;
 }
 
-for (const mode of ["worker", "page"]) {
-  test(`${mode} mode: files survive a reload; limits, paths, namespaces and the app's files hold`, async ({}, testInfo) => {
+// Titles written out whole, as the gate's scenarios (security/policy.json) name them.
+const TITLES = {
+  worker: ["worker mode: files survive a reload; limits, paths, namespaces and the app's files hold",
+    "worker mode: a reload in the middle of a flush leaves the old or the new file whole"],
+  page: ["page mode: files survive a reload; limits, paths, namespaces and the app's files hold",
+    "page mode: a reload in the middle of a flush leaves the old or the new file whole"],
+};
+
+for (const mode of /** @type {const} */ (["worker", "page"])) {
+  test(TITLES[mode][0], async ({}, testInfo) => {
     testInfo.setTimeout(300_000);
     const firstChecks = await phase({ phase: "first", mode });
     expect(firstChecks.length).toBeGreaterThanOrEqual(7);
@@ -41,7 +49,7 @@ for (const mode of ["worker", "page"]) {
     expect(secondChecks.length).toBe(4);
   });
 
-  test(`${mode} mode: a reload in the middle of a flush leaves the old or the new file whole`, async ({}, testInfo) => {
+  test(TITLES[mode][1], async ({}, testInfo) => {
     testInfo.setTimeout(300_000);
     // The page leaves itself mid-commit (after the content is written but before it is closed,
     // or before the manifest): the old file must come back. Left to race, either may.

@@ -17,7 +17,7 @@ from browser_rt.gate.testids import ALLOWED_RUNTIMES, RUNTIMES, TestId, TestIdEr
 SCHEMA = "browser-rt-security-policy-v1"
 CHECK_IDS = ("scenarios", "protocol_bounds", "dependencies", "integrity", "redaction", "fuzz")
 """Every check the gate has; the policy must list each one, blocking or not."""
-REQUIRED_SCENARIOS = tuple(f"ADV-{n:02d}" for n in range(1, 14))
+REQUIRED_SCENARIOS = tuple(f"ADV-{n:02d}" for n in range(1, 17))
 ROLES = ("project", "runtime", "test")
 _SCENARIO_ID = re.compile(r"^ADV-[0-9]{2}$")
 
