@@ -9,12 +9,12 @@ the request, which is recorded in `aborted`.
 from __future__ import annotations
 
 import asyncio
-import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from browser_rt.fetch import HostRequest, NetworkError, Response
 from browser_rt.fetch.errors import FETCH_ERROR_TYPES, FetchTimeout, ResponseTooLarge, fetch_error_for
+from browser_rt.lab.script_rules import scripted_delay, scripted_times
 from browser_rt.lab.trace import Trace
 
 
@@ -73,7 +73,12 @@ class ScriptedFetchHost:
         if not isinstance(body, bytes):
             raise TypeError(f"respond({url!r}): body must be bytes or str, got {type(body).__name__}")
         pairs = tuple((str(name), str(value)) for name, value in headers)
-        self._add(url, method, _Rule(status, pairs, body, _delay(url, delay), None, _times(url, times)))
+        label = f"scripted {url!r}"
+        self._add(
+            url,
+            method,
+            _Rule(status, pairs, body, scripted_delay(label, delay), None, scripted_times(label, times)),
+        )
 
     def fail(
         self,
@@ -87,7 +92,10 @@ class ScriptedFetchHost:
         """Fail `method url` with the `FetchError` of `code` after `delay` virtual seconds."""
         if code not in FETCH_ERROR_TYPES:
             raise ValueError(f"fail({url!r}): code must be one of {sorted(FETCH_ERROR_TYPES)}, got {code!r}")
-        self._add(url, method, _Rule(0, (), b"", _delay(url, delay), code, _times(url, times)))
+        label = f"scripted {url!r}"
+        self._add(
+            url, method, _Rule(0, (), b"", scripted_delay(label, delay), code, scripted_times(label, times))
+        )
 
     def _add(self, url: str, method: str, rule: _Rule) -> None:
         if not isinstance(url, str) or not url:
@@ -130,19 +138,3 @@ class ScriptedFetchHost:
 
     def _note(self, kind: str, detail: str) -> None:
         self._trace.effect(self._clock(), kind, detail)
-
-
-def _delay(url: str, delay: object) -> float:
-    if isinstance(delay, bool) or not isinstance(delay, (int, float)) or math.isnan(delay) or delay < 0:
-        raise ValueError(
-            f"scripted {url!r}: delay must be seconds >= 0 (math.inf never answers), got {delay!r}"
-        )
-    return float(delay)
-
-
-def _times(url: str, times: object) -> int | None:
-    if times is None:
-        return None
-    if isinstance(times, bool) or not isinstance(times, int) or times < 1:
-        raise ValueError(f"scripted {url!r}: times must be a positive int or None, got {times!r}")
-    return times

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from browser_rt.lab.script_rules import scripted_delay, scripted_times
 from browser_rt.lab.trace import Trace
 from browser_rt.tools import TOOL_ERROR_TYPES, ToolCall, ToolFailed, ToolTimeout, tool_error_for
 
@@ -59,7 +59,8 @@ class ScriptedToolHost:
         self, name: str, result: Answer = None, *, delay: float = 0.0, times: int | None = None
     ) -> None:
         """Answer calls of `name` with `result` (or `result(args)`) after `delay` virtual seconds."""
-        self._add(name, _Rule(result, _delay(name, delay), None, _times(name, times)))
+        label = f"scripted tool {name!r}"
+        self._add(name, _Rule(result, scripted_delay(label, delay), None, scripted_times(label, times)))
 
     def fail(
         self,
@@ -73,7 +74,11 @@ class ScriptedToolHost:
         """Fail calls of `name` with the ToolError of `code` and `message` after `delay` seconds."""
         if code not in TOOL_ERROR_TYPES:
             raise ValueError(f"fail({name!r}): code must be one of {sorted(TOOL_ERROR_TYPES)}, got {code!r}")
-        self._add(name, _Rule(None, _delay(name, delay), (code, str(message)), _times(name, times)))
+        label = f"scripted tool {name!r}"
+        self._add(
+            name,
+            _Rule(None, scripted_delay(label, delay), (code, str(message)), scripted_times(label, times)),
+        )
 
     def _add(self, name: str, rule: _Rule) -> None:
         if not isinstance(name, str) or not name:
@@ -107,19 +112,3 @@ class ScriptedToolHost:
 
     def _note(self, kind: str, detail: str) -> None:
         self._trace.effect(self._clock(), kind, detail)
-
-
-def _delay(name: str, delay: object) -> float:
-    if isinstance(delay, bool) or not isinstance(delay, (int, float)) or math.isnan(delay) or delay < 0:
-        raise ValueError(
-            f"scripted tool {name!r}: delay must be seconds >= 0 (math.inf never answers), got {delay!r}"
-        )
-    return float(delay)
-
-
-def _times(name: str, times: object) -> int | None:
-    if times is None:
-        return None
-    if isinstance(times, bool) or not isinstance(times, int) or times < 1:
-        raise ValueError(f"scripted tool {name!r}: times must be a positive int or None, got {times!r}")
-    return times

@@ -185,8 +185,8 @@ n, _ = walk(js.navigator)
 {"global": g, "navigator": n, "levels": levels}
 `;
 
-// Every road hostile Python has to the origin's storage. "REACHED" means the call returned.
-const STORAGE_ATTACKS = `
+// The attack scripts' shared start: each attempt's outcome, "REACHED: ..." when the call returned.
+const ATTEMPT = `
 import js, inspect
 results = {}
 
@@ -198,7 +198,10 @@ async def attempt(name, action):
         results[name] = "REACHED: " + str(value)[:80]
     except Exception as e:
         results[name] = "blocked:" + type(e).__name__ + ":" + str(e)[:100]
+`;
 
+// Every road hostile Python has to the origin's storage. "REACHED" means the call returned.
+const STORAGE_ATTACKS = `${ATTEMPT}
 async def opfs_read():
     root = await js.navigator.storage.getDirectory()
     handle = await root.getFileHandle("${APP.file}")
@@ -261,18 +264,8 @@ results
 `;
 
 // Every road hostile Python has to the origin's other contexts: locks, channels, workers.
-const COORDINATION_ATTACKS = `
-import js, inspect, asyncio
-results = {}
-
-async def attempt(name, action):
-    try:
-        value = action()
-        if inspect.isawaitable(value):
-            value = await value
-        results[name] = "REACHED: " + str(value)[:80]
-    except Exception as e:
-        results[name] = "blocked:" + type(e).__name__ + ":" + str(e)[:100]
+const COORDINATION_ATTACKS = `${ATTEMPT}
+import asyncio
 
 def hold_lock():
     # Resolves only when released: held forever if it were granted.
