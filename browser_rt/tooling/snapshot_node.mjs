@@ -7,6 +7,7 @@
 // order (site-packages as the wheels left it: a memory snapshot holds only the Wasm heap, not the
 // file system), then Pyodide's own snapshot.
 // Prints nothing on success; on failure the reason goes to stderr and the exit code is 1.
+import nodeCrypto from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -20,6 +21,10 @@ const job = JSON.parse(readFileSync(jobPath, "utf8"));
 // Emscripten copies the script's path into the interpreter's environment (`_`): give it a
 // neutral one, so the builder's folders stay out of the snapshot.
 process.argv[1] = "/snapshot";
+// Two builds of the same inputs give the same bytes: the interpreter's randomness (the string
+// hash secret, random's first state) and clock come from fixed sources while it is taken. A
+// restore reseeds `random` from the engine (js_bridge/snapshot.mjs).
+installFixedSources();
 const index = path.resolve(job.pyodide);
 const { loadPyodide, version } = await import(pathToFileURL(path.join(index, "pyodide.mjs")).href);
 try {
@@ -83,4 +88,30 @@ function listFiles(FS, root) {
   };
   walk(root);
   return found;
+}
+
+/** A seeded generator for crypto.getRandomValues and a predictable clock, for this process only. */
+function installFixedSources() {
+  let state = 0x9e3779b9;
+  const next = () => {
+    state ^= state << 13; state >>>= 0;
+    state ^= state >>> 17;
+    state ^= state << 5; state >>>= 0;
+    return state;
+  };
+  const fill = (/** @type {ArrayBufferView} */ view) => {
+    const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+    for (let i = 0; i < bytes.length; i += 1) bytes[i] = next() & 0xff;
+    return view;
+  };
+  // Emscripten draws from node:crypto's randomFillSync in Node, from getRandomValues elsewhere.
+  nodeCrypto.randomFillSync = fill;
+  Object.defineProperty(globalThis.crypto, "getRandomValues", { configurable: true, value: fill });
+  // A clock that starts at a fixed time and moves on a millisecond a reading: file times in the
+  // heap are the same every build, and still differ where importlib compares them.
+  let now = Date.UTC(2000, 0, 1);
+  Date.now = () => (now += 1);
+  let ticks = 0;
+  performance.now = () => (ticks += 0.5);
+  process.hrtime.bigint = () => BigInt(Math.round((ticks += 0.5) * 1e6));
 }
