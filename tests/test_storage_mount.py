@@ -4,17 +4,23 @@ browser (e2e/storage.spec.js)."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from browser_rt import storage
+from browser_rt.lab import LabRuntime
 from browser_rt.storage import FlushOutcome, StorageGrant, StorageMount, StorageRefused
 from browser_rt.storage.mount import FileWrite
+
+
+def drive[T](coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine on the deterministic lab loop (works inside Pyodide too, without JSPI)."""
+    return LabRuntime(seed=1).run_until_complete(coroutine)
 
 
 class RecordingHost:
@@ -49,7 +55,7 @@ def test_a_flush_sends_new_files_then_keeps_unchanged_ones(tmp_path: Path) -> No
     (data.root / "sub").mkdir()
     (data.root / "sub" / "a.txt").write_text("one")
     (data.root / "b.bin").write_bytes(b"\x00\x01")
-    report = asyncio.run(data.flush())
+    report = drive(data.flush())
     assert report is not None and report.written == 2
     writes, keep = host.sent[-1]
     assert [(path, content) for path, content, _ in writes] == [("b.bin", b"\x00\x01"), ("sub/a.txt", b"one")]
@@ -57,10 +63,10 @@ def test_a_flush_sends_new_files_then_keeps_unchanged_ones(tmp_path: Path) -> No
     for file in (data.root / "sub" / "a.txt", data.root / "b.bin"):
         age(file)
     # Ageing changes their time, so the next flush sends them once more; after that, unchanged.
-    asyncio.run(data.flush())
-    assert asyncio.run(data.flush()) is None  # nothing changed: no message at all
+    drive(data.flush())
+    assert drive(data.flush()) is None  # nothing changed: no message at all
     (data.root / "b.bin").write_bytes(b"changed")
-    asyncio.run(data.flush())
+    drive(data.flush())
     writes, keep = host.sent[-1]
     assert [path for path, _, _ in writes] == ["b.bin"]
     assert keep == ["sub/a.txt"]
@@ -70,9 +76,9 @@ def test_a_removed_file_is_a_change(tmp_path: Path) -> None:
     host = RecordingHost()
     data = mount(tmp_path, host)
     (data.root / "a").write_text("x")
-    asyncio.run(data.flush())
+    drive(data.flush())
     (data.root / "a").unlink()
-    assert asyncio.run(data.flush()) is not None
+    assert drive(data.flush()) is not None
     assert host.sent[-1] == ([], [])
 
 
@@ -93,7 +99,7 @@ def test_python_refuses_a_broken_limit_before_sending(
     for name, size in files.items():
         (data.root / name).write_bytes(b"x" * size)
     with pytest.raises(StorageRefused) as caught:
-        asyncio.run(data.flush())
+        drive(data.flush())
     assert caught.value.limit == limit
     assert host.sent == []
 
@@ -103,12 +109,12 @@ def test_python_refuses_a_bad_name_and_a_link(tmp_path: Path) -> None:
     data = mount(tmp_path, host)
     (data.root / "bad\x01name").write_text("x")
     with pytest.raises(StorageRefused) as caught:
-        asyncio.run(data.flush())
+        drive(data.flush())
     assert (caught.value.limit, caught.value.reason) == ("path", "control_char")
     (data.root / "bad\x01name").unlink()
     (data.root / "link").symlink_to("/etc/hostname")
     with pytest.raises(StorageRefused) as caught:
-        asyncio.run(data.flush())
+        drive(data.flush())
     assert caught.value.reason == "not_a_file"
     assert host.sent == []
 
@@ -122,17 +128,17 @@ def test_a_page_refusal_is_raised_and_the_next_flush_sends_again(tmp_path: Path)
     data = mount(tmp_path, host)
     (data.root / "a").write_text("x")
     with pytest.raises(StorageRefused, match="nothing was written") as caught:
-        asyncio.run(data.flush())
+        drive(data.flush())
     assert caught.value.limit == "quota_bytes"
     host.answer = None
-    asyncio.run(data.flush())
+    drive(data.flush())
     assert [path for path, _, _ in host.sent[-1][0]] == ["a"]
 
 
 def test_flush_without_a_grant_says_so() -> None:
     storage.install(None)
     with pytest.raises(storage.StorageUnavailable, match="storageAuthority"):
-        asyncio.run(storage.flush())
+        drive(storage.flush())
 
 
 def test_a_view_narrows_to_a_subfolder_and_to_reading_and_never_widens(tmp_path: Path) -> None:
@@ -152,10 +158,10 @@ def test_a_view_narrows_to_a_subfolder_and_to_reading_and_never_widens(tmp_path:
         with pytest.raises(PermissionError):
             reader.open("a.txt", "a")
         with pytest.raises(StorageRefused) as caught:
-            asyncio.run(reader.flush())
+            drive(reader.flush())
         assert caught.value.limit == "read_only"
         assert reader.narrow(subfolder="deeper").read_only  # narrowing again never widens
-        assert asyncio.run(notes.flush()) is not None
+        assert drive(notes.flush()) is not None
         assert [path for path, _, _ in host.sent[-1][0]] == ["notes/a.txt"]
     finally:
         storage.install(None)
