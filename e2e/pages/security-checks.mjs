@@ -342,10 +342,13 @@ async function workerSuite() {
   // A door this engine does not have is named, not skipped: it was absent before revocation.
   const revoked = isolation?.revoked ?? [];
   const closed = isolation?.closed ?? [];
-  const absent = [
+  // The event shows at most 40 names of a list (console_host.mjs): name the absent doors only
+  // when both lists are whole.
+  const whole = revoked.length < 40 && closed.length < 40;
+  const absent = whole ? [
     ...DOORS.filter((name) => !revoked.includes(name)),
     ...NAVIGATOR_DOORS.map((name) => `navigator.${name}`).filter((name) => !closed.includes(name)),
-  ];
+  ] : [];
   check("worker starts", true, { shape: isolation?.shape, revoked, closed, absent });
   checkBoot();
   const run = (code) => rt.runPythonAsync(code);

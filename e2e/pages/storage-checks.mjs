@@ -368,7 +368,11 @@ async function crashStart() {
         return this.name.startsWith("m-") ? leave() : createWritable.apply(this, args);
       };
     }
-    await rt.runPythonAsync(`open("/data/big.bin", "wb").write(b"B" * ${BIG})`);
+    await rt.runPythonAsync(`open("/data/big.bin", "wb").write(b"B" * ${BIG})`).catch(() => {});
+    // The navigation has begun, but it lands only after this task: report nothing until then,
+    // or the driver would read this phase's results. A commit that never reached the cut ends
+    // here after a while, and the driver sees it did not leave.
+    await new Promise((resolve) => setTimeout(resolve, 30_000));
     return;
   }
   // The next flush starts; the driver navigates away as soon as it sees #results.
