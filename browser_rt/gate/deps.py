@@ -20,6 +20,7 @@ from browser_rt.tooling.bundle import PYODIDE_CORE_FILES, cached_wheel
 from browser_rt.tooling.bytecode import is_bytecode_wheel_name
 from browser_rt.tooling.hashing import sha256_file
 from browser_rt.tooling.requirements import PinnedWheel, RequirementsError, normalize_name, read_pins
+from browser_rt.tooling.snapshot import SNAPSHOT_INFO_NAME
 
 
 def check_dependencies(
@@ -100,7 +101,7 @@ def check_dependencies(
             ):
                 result.fail("dependency_not_shipped", f"depends on {dependency}, which the lock lacks", name)
 
-    expected_files = listed_files | set(PYODIDE_CORE_FILES)
+    expected_files = listed_files | set(PYODIDE_CORE_FILES) | _snapshot_files(result, bundle)
     if pyodide.is_dir():
         for path in sorted(pyodide.rglob("*")):
             relative = path.relative_to(pyodide).as_posix()
@@ -113,6 +114,24 @@ def check_dependencies(
             result.fail("runtime_package_missing", "needed at run time but not in the bundle", rule.name)
     result.details["packages"] = rows
     result.details["summary"] = f"{len(rows)} packages in the lock"
+
+
+def _snapshot_files(result: CheckResult, bundle: Path) -> set[str]:
+    """The memory snapshot and its record, where the bundle's manifest records that snapshot with
+    the sha256 the file has; a snapshot the manifest does not vouch for stays unlisted."""
+    try:
+        record = json.loads((bundle / "bundle-manifest.json").read_text(encoding="utf-8")).get("snapshot")
+    except (OSError, ValueError, AttributeError):
+        return set()
+    if not isinstance(record, dict) or not isinstance(record.get("file"), str):
+        return set()
+    snapshot = bundle / "pyodide" / record["file"]
+    if not snapshot.is_file() or sha256_file(snapshot) != record.get("sha256"):
+        result.fail(
+            "snapshot_mismatch", "differs from the sha256 the bundle manifest records", record["file"]
+        )
+        return set()
+    return {record["file"], SNAPSHOT_INFO_NAME}
 
 
 def _bytecode_of_pin(
