@@ -11,6 +11,7 @@ from typing import Any
 from browser_rt.policy.errors import DenyReason, PolicyError, URLRejected, quoted, type_name
 from browser_rt.policy.grants import Grant, WildcardGrant, parse_grant, wildcard_keys
 from browser_rt.policy.headers import check_header, is_token
+from browser_rt.policy.json_text import json_depth
 from browser_rt.policy.methods import NEVER_ALLOWED_METHODS, STANDARD_METHODS, normalize_method
 from browser_rt.policy.request import Decision, FetchRequest
 from browser_rt.policy.urls import SURROGATE as _SURROGATE
@@ -417,26 +418,9 @@ def _load_base(value: object) -> ParsedOrigin | None:
 
 
 def _check_nesting(text: str) -> None:
-    """Refuse deep nesting before json.loads sees it: in Pyodide, a recursion that deep
-    overflows the JS stack and kills the interpreter instead of raising RecursionError."""
-    depth = 0
-    in_string = escaped = False
-    for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            if depth > MAX_POLICY_JSON_DEPTH:
-                raise PolicyError(f"policy: JSON nested more than {MAX_POLICY_JSON_DEPTH} levels deep")
-        elif char in "]}":
-            depth -= 1
+    """Refuse deep nesting before json.loads sees it (json_text.py says why)."""
+    if json_depth(text) > MAX_POLICY_JSON_DEPTH:
+        raise PolicyError(f"policy: JSON nested more than {MAX_POLICY_JSON_DEPTH} levels deep")
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from browser_rt.policy.json_text import json_depth
 from browser_rt.tools.errors import ToolDenied, ToolError, ToolNotGranted, ToolResultInvalid
 from browser_rt.tools.grant import TOOL_NAME, ToolGrant
 from browser_rt.tools.host import ToolCall, ToolHost, next_call_id
@@ -112,28 +113,6 @@ def _parse_result(tool: str, text: object, max_bytes: int) -> Any:
         return json.loads(text)
     except (ValueError, RecursionError):
         raise ToolResultInvalid(tool, "the host answered with text that is not JSON") from None
-
-
-def json_depth(text: str) -> int:
-    """The deepest nesting of brackets in JSON text, outside strings (the page counts alike)."""
-    depth = deepest = 0
-    in_string = escaped = False
-    for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif char in "]}":
-            depth -= 1
-    return deepest
 
 
 def _elapsed(loop: asyncio.AbstractEventLoop, started: float) -> float:
