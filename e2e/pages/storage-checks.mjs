@@ -5,7 +5,7 @@
 // Query parameters: phase (first | second | crash-start | crash-check), mode (worker | page),
 // run (a prefix that keeps one test run's namespaces apart from another's).
 import { createRuntime } from "/js_bridge/index.mjs";
-import { openOpfsBackend } from "/js_bridge/storage/backends.mjs";
+import { openIndexedDBBackend, openOpfsBackend } from "/js_bridge/storage/backends.mjs";
 
 const params = new URLSearchParams(location.search);
 const PHASE = params.get("phase") ?? "first";
@@ -251,6 +251,54 @@ except s.StorageUnavailable:
     });
   }
   if (hasOPFS) await attempt("a commit cut short at any step leaves old or new files", checkRecovery);
+  if (MODE === "page") await attempt("IndexedDB: a held database is an error, and leaving aborts a commit", checkIndexedDBHeld);
+}
+
+/**
+ * The IndexedDB store (WebKitGTK's, and any engine without OPFS) must never wait for ever: a
+ * write another page holds open makes a read an error that says so, and a page that leaves
+ * mid-commit (pagehide) drops the whole commit, so a page kept in the back/forward cache does
+ * not hold later pages' reads.
+ */
+async function checkIndexedDBHeld() {
+  const namespace = `${RUN}-idb-held`;
+  const store = await openIndexedDBBackend(namespace, 500);
+  await store.commit({ generation: 1, files: new Map([["a.txt", { blob: "b-1-0", size: 3, mtime: 1 }]]) },
+    [["b-1-0", new TextEncoder().encode("old")]]);
+  // Another connection keeps a write open by chaining requests.
+  const other = await new Promise((resolve, reject) => {
+    const opening = indexedDB.open("browser_rt_storage", 1);
+    opening.onsuccess = () => resolve(opening.result);
+    opening.onerror = () => reject(opening.error);
+  });
+  let holding = true;
+  const held = other.transaction("manifests", "readwrite");
+  const keep = () => {
+    held.objectStore("manifests").get("nothing").onsuccess = () => {
+      if (holding) keep();
+    };
+  };
+  keep();
+  const started = performance.now();
+  const waited = await store.load().then(() => "answered", (error) => String(error.message));
+  const waitedMs = Math.round(performance.now() - started);
+  holding = false;
+  await new Promise((resolve) => {
+    held.oncomplete = resolve;
+    held.onabort = resolve;
+  });
+  other.close();
+  // A commit in flight when the page leaves is dropped whole.
+  const commit = store.commit({ generation: 2, files: new Map([["a.txt", { blob: "b-2-0", size: 3, mtime: 2 }]]) },
+    [["b-2-0", new TextEncoder().encode("new")]]);
+  dispatchEvent(new Event("pagehide"));
+  const committed = await commit.then(() => "committed", (error) => String(error?.name ?? error));
+  const after = await store.load();
+  const text = new TextDecoder().decode(await store.read(/** @type {any} */ (after.files.get("a.txt")).blob));
+  check("IndexedDB: a held database is an error, and leaving aborts a commit",
+    waited.includes("did not answer within 500 ms") && waitedMs < 5000 && committed !== "committed"
+      && after.generation === 1 && text === "old",
+    { waited, waitedMs, committed, generation: after.generation, text });
 }
 
 /**

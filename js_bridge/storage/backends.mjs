@@ -124,10 +124,11 @@ export async function openOpfsBackend(namespace, root) {
 
 /**
  * @param {string} namespace
+ * @param {number} [answerMs] how long a read may wait for the database before it is an error
  * @returns {Promise<StorageBackend>}
  */
-export async function openIndexedDBBackend(namespace) {
-  const db = await new Promise((resolve, reject) => {
+export async function openIndexedDBBackend(namespace, answerMs = IDB_ANSWER_MS) {
+  const db = await answered(new Promise((resolve, reject) => {
     const opening = indexedDB.open(DATABASE, 1);
     opening.onupgradeneeded = () => {
       opening.result.createObjectStore("manifests");
@@ -135,33 +136,49 @@ export async function openIndexedDBBackend(namespace) {
     };
     opening.onsuccess = () => resolve(opening.result);
     opening.onerror = () => reject(opening.error ?? new Error("IndexedDB would not open"));
-  });
+  }), answerMs, "opening its database");
 
-  /** @param {IDBRequest} request @returns {Promise<any>} */
-  const done = (request) => new Promise((resolve, reject) => {
+  /** @param {IDBRequest} request @param {string} what @returns {Promise<any>} */
+  const done = (request, what) => answered(new Promise((resolve, reject) => {
     request.onsuccess = () => resolve(request.result);
     request.onerror = () => reject(request.error);
+  }), answerMs, what);
+
+  // A page that leaves in the middle of a commit aborts it: all of it is dropped, as a crash
+  // would drop it. A page kept in the back/forward cache with its write still open would
+  // otherwise hold every later read of this origin's database waiting.
+  /** @type {Set<IDBTransaction>} */
+  const writing = new Set();
+  globalThis.addEventListener?.("pagehide", () => {
+    for (const transaction of writing) {
+      try {
+        transaction.abort();
+      } catch {
+        // already finished
+      }
+    }
   });
 
   return {
     kind: "indexeddb",
     async load() {
-      const text = await done(db.transaction("manifests").objectStore("manifests").get(namespace));
+      const text = await done(db.transaction("manifests").objectStore("manifests").get(namespace), "reading the manifest");
       return (typeof text === "string" ? parseManifest(text, null) : null) ?? { generation: 0, files: new Map() };
     },
     async read(blob) {
-      const value = await done(db.transaction("blobs").objectStore("blobs").get([namespace, blob]));
+      const value = await done(db.transaction("blobs").objectStore("blobs").get([namespace, blob]), "reading a file");
       if (!(value instanceof Uint8Array)) throw new Error("a stored file is missing");
       return value;
     },
     async commit(manifest, blobs) {
       // One transaction: IndexedDB applies all of it or none of it.
       const transaction = db.transaction(["manifests", "blobs"], "readwrite");
+      writing.add(transaction);
       const finished = new Promise((resolve, reject) => {
         transaction.oncomplete = resolve;
         transaction.onabort = () => reject(transaction.error ?? new Error("the commit was aborted"));
         transaction.onerror = () => reject(transaction.error ?? new Error("the commit failed"));
-      });
+      }).finally(() => writing.delete(transaction));
       try {
         const store = transaction.objectStore("blobs");
         for (const [name, bytes] of blobs) store.put(bytes, [namespace, name]);
@@ -184,6 +201,30 @@ export async function openIndexedDBBackend(namespace) {
       });
     },
   };
+}
+
+/**
+ * How long IndexedDB may take to open or answer a read. Another page of the origin that holds a
+ * write open (one frozen in the back/forward cache, say) makes every read wait: past this, the
+ * runtime gets an error that says so instead of waiting for ever.
+ */
+export const IDB_ANSWER_MS = 20_000;
+
+/**
+ * @template T
+ * @param {Promise<T>} promise
+ * @param {number} ms
+ * @param {string} what
+ * @returns {Promise<T>}
+ */
+function answered(promise, ms, what) {
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(
+      `storageAuthority: IndexedDB did not answer within ${ms} ms while ${what}; another page of this origin may hold a write open`)), ms);
+  });
+  return /** @type {Promise<T>} */ (Promise.race([promise, late])).finally(() => clearTimeout(timer));
 }
 
 /** Files written or removed at once: independent files, so the engine can overlap them. */
