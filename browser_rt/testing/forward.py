@@ -7,6 +7,9 @@ report comes back serialized by pytest itself (as pytest-xdist's do) and is hand
 hooks as it arrives, so -v, -x, --maxfail, --lf, -k, -m, --tb, -rA, --junitxml and the summary
 behave as they do on the host.
 
+With `-n N` the files are split across N interpreters side by side (`browser_rt.testing.lanes`,
+`browser_rt.testing.lane_runner`); the host's hooks still see one report at a time.
+
 Honesty: a test with no report from inside fails (a collection error inside is quoted); when
 the interpreter dies or stays silent past `--pyodide-timeout`, the running test fails with the
 interpreter's last output and a fresh interpreter goes on from the next test.
@@ -15,7 +18,6 @@ interpreter's last output and a fresh interpreter goes on from the next test.
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +27,9 @@ import pytest
 
 from browser_rt.testing import EXPECTED_RUNTIME_VARIABLE
 from browser_rt.testing.fixes import enabled
+from browser_rt.testing.lane_runner import LaneRunner, SessionRun
+from browser_rt.testing.lanes import Unit, lane_count, split
+from browser_rt.testing.plugin import lanes_wanted
 from browser_rt.testing.project import (
     TEST_DEPENDENCIES_INI,
     PlanInputs,
@@ -88,6 +93,7 @@ class Forwarder:
     start_session: SessionFactory
     restarts: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    lanes: int = 1
     _plan: ProjectPlan | None = None
 
     # -- the run loop --------------------------------------------------------------------------
@@ -100,18 +106,10 @@ class Forwarder:
             nextitem = host[index + 1] if index + 1 < len(host) else None
             item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
             _check_stop(session)
-        runtimes = list(dict.fromkeys(str(item.pyodide_runtime) for item in items if is_forwarded(item)))  # type: ignore[attr-defined]
-        for runtime in runtimes:
-            forwarded = [i for i in items if is_forwarded(i) and str(i.pyodide_runtime) == runtime]  # type: ignore[attr-defined]
-            started = time.monotonic()
-            try:
-                self.run_runtime(session, runtime, forwarded)
-            finally:
-                self.seconds[runtime] = time.monotonic() - started
-
-    def run_runtime(self, session: pytest.Session, runtime: str, items: list[pytest.Item]) -> None:
         inside: list[pytest.Item] = []
         for item in items:
+            if not is_forwarded(item):
+                continue
             reason = self.host_skip(item)
             if reason is None:
                 inside.append(item)
@@ -125,106 +123,97 @@ class Forwarder:
         except ProjectError as exc:
             for item in inside:
                 self.synthesize(item, "failed", f"browser_rt.testing: {exc}")
+                _check_stop(session)
             return
-        pending = [item.nodeid for item in inside]
-        by_nodeid = {item.nodeid: item for item in inside}
-        while pending:
-            pending = self.one_session(session, runtime, plan, pending, by_nodeid)
+        by_runtime: dict[str, dict[str, pytest.Item]] = {}
+        units: dict[tuple[str, str], list[str]] = {}
+        for item in inside:
+            runtime = str(item.pyodide_runtime)  # type: ignore[attr-defined]
+            by_runtime.setdefault(runtime, {})[item.nodeid] = item
+            units.setdefault((runtime, str(item.path)), []).append(item.nodeid)
+        ordered = sorted(units.items(), key=lambda entry: list(by_runtime).index(entry[0][0]))
+        work = split(
+            [Unit(runtime, tuple(nodeids)) for (runtime, _), nodeids in ordered],
+            lane_count(lanes_wanted(self.config)),
+        )
+        self.lanes = len(work)
+        LaneRunner(self, session, plan, by_runtime, work).run()
 
-    def one_session(
-        self,
-        session: pytest.Session,
-        runtime: str,
-        plan: ProjectPlan,
-        pending: list[str],
-        by_nodeid: dict[str, pytest.Item],
-    ) -> list[str]:
-        """Run `pending` in one fresh interpreter; return what a fresh one must run next."""
+    # -- one interpreter's session, message by message -------------------------------------------
+
+    def handle(self, session: pytest.Session, run: SessionRun, message: dict[str, Any]) -> bool:
+        """Pass one message of `run` to the host's hooks; True once the session has ended."""
         hook = self.config.hook
-        done: set[str] = set()
-        current: str | None = None
-        collect_errors: dict[str, str] = {}
-        timeout = timeout_s(self.config)
-        spec = self.spec(runtime, plan, pending, by_nodeid)
-        try:
-            runner = self.start_session(runtime, spec, by_nodeid[pending[0]])
-        except (ProjectError, OSError) as exc:
-            for nodeid in pending:
-                self.synthesize(by_nodeid[nodeid], "failed", f"{nodeid} {DID_NOT_RUN}: {exc}")
-            return []
-        try:
-            while True:
-                try:
-                    message = runner.next_message(timeout if current else max(timeout, BETWEEN_TESTS_S))
-                except Exception as exc:  # ended, hung, or its channel broke
-                    return self.lost(runtime, runner, exc, pending, done, current, by_nodeid)
-                kind = message["type"]
-                if kind == "prepared" and message.get("missing"):
-                    text = f"browser_rt.testing: {unimportable_message(plan, list(message['missing']))}"
-                    for nodeid in pending:
-                        self.synthesize(by_nodeid[nodeid], "failed", text)
-                    return []
-                if kind == "collected":
-                    # Reported now, in the stream, so -x stops at the first of them too.
-                    for nodeid in message.get("missing", []):
-                        if nodeid in by_nodeid and nodeid not in done:
-                            self.not_run(by_nodeid[nodeid], collect_errors)
-                            done.add(nodeid)
-                            _check_stop(session)
-                elif kind == "collectreport":
-                    report = self.report(message["data"])
-                    collect_errors[report.nodeid] = str(report.longrepr)
-                elif kind == "logstart" and message["nodeid"] in by_nodeid:
-                    current = message["nodeid"]
-                    hook.pytest_runtest_logstart(nodeid=current, location=tuple(message["location"]))
-                elif kind == "report" and message["data"].get("nodeid") in by_nodeid:
-                    hook.pytest_runtest_logreport(report=self.host_view(self.report(message["data"])))
+        by_nodeid = run.by_nodeid
+        kind = message["type"]
+        if kind == "prepared" and message.get("missing"):
+            text = f"browser_rt.testing: {unimportable_message(run.plan, list(message['missing']))}"
+            for nodeid in run.pending:
+                self.synthesize(by_nodeid[nodeid], "failed", text)
+                _check_stop(session)
+            run.done.update(run.pending)
+            return True
+        if kind == "collected":
+            # Reported now, in the stream, so -x stops at the first of them too.
+            for nodeid in message.get("missing", []):
+                if nodeid in by_nodeid and nodeid not in run.done:
+                    self.not_run(by_nodeid[nodeid], run.collect_errors)
+                    run.done.add(nodeid)
                     _check_stop(session)
-                elif kind == "logfinish" and message["nodeid"] in by_nodeid:
-                    hook.pytest_runtest_logfinish(
-                        nodeid=message["nodeid"], location=tuple(message["location"])
-                    )
-                    done.add(message["nodeid"])
-                    current = None
-                elif kind == "finished":
-                    break
-            left = [nodeid for nodeid in pending if nodeid not in done]
+        elif kind == "collectreport":
+            report = self.report(message["data"])
+            run.collect_errors[report.nodeid] = str(report.longrepr)
+        elif kind == "logstart" and message["nodeid"] in by_nodeid:
+            run.current = message["nodeid"]
+            hook.pytest_runtest_logstart(nodeid=run.current, location=tuple(message["location"]))
+        elif kind == "report" and message["data"].get("nodeid") in by_nodeid:
+            hook.pytest_runtest_logreport(report=self.host_view(self.report(message["data"])))
+            _check_stop(session)
+        elif kind == "logfinish" and message["nodeid"] in by_nodeid:
+            hook.pytest_runtest_logfinish(nodeid=message["nodeid"], location=tuple(message["location"]))
+            run.done.add(message["nodeid"])
+            run.current = None
+        elif kind == "finished":
+            left = [nodeid for nodeid in run.pending if nodeid not in run.done]
             if left:
                 # pytest inside stopped early (a usage error, an addopts plugin it lacks): its
                 # own words are in the interpreter's output.
-                collect_errors.setdefault(
-                    "", f"pytest inside exited {message.get('exitstatus')}:\n{runner.console()}"
+                run.collect_errors.setdefault(
+                    "", f"pytest inside exited {message.get('exitstatus')}:\n{run.console()}"
                 )
-        finally:
-            runner.close()
-        for nodeid in left:
-            self.not_run(by_nodeid[nodeid], collect_errors)
-            _check_stop(session)
-        return []
+            for nodeid in left:
+                self.not_run(by_nodeid[nodeid], run.collect_errors)
+                run.done.add(nodeid)
+                _check_stop(session)
+            return True
+        return False
 
-    def lost(
-        self,
-        runtime: str,
-        runner: Session,
-        exc: BaseException,
-        pending: list[str],
-        done: set[str],
-        current: str | None,
-        by_nodeid: dict[str, pytest.Item],
-    ) -> list[str]:
+    def failed_to_start(self, run: SessionRun, exc: BaseException) -> None:
+        """No interpreter could be started for `run`: each of its tests fails, saying why."""
+        if not isinstance(exc, (ProjectError, OSError)):
+            raise exc
+        for nodeid in run.pending:
+            if nodeid not in run.done:
+                self.synthesize(run.by_nodeid[nodeid], "failed", f"{nodeid} {DID_NOT_RUN}: {exc}")
+                run.done.add(nodeid)
+
+    def lost(self, run: SessionRun, exc: BaseException) -> list[str]:
         """The interpreter died or hung: the running test fails; a fresh one runs the rest."""
+        runtime = run.runtime
         self.restarts[runtime] = self.restarts.get(runtime, 0) + 1
         hung = isinstance(exc, TimeoutError)
+        current = run.current
         limit = f" (silent past --pyodide-timeout={timeout_s(self.config):g} s)" if current else ""
         what = f"hung{limit}" if hung else "crashed"
-        console = runner.console()
-        runner.close()
+        console = run.console()
+        run.close()
         text = (
             f"the Pyodide interpreter ({runtime}) {what} while running this test, so it has no result. "
             f"{type(exc).__name__}: {exc}"
             + (f"\n--- the interpreter's last output ---\n{console}" if console else "")
         )
-        rest = [nodeid for nodeid in pending if nodeid not in done and nodeid != current]
+        rest = [nodeid for nodeid in run.pending if nodeid not in run.done and nodeid != current]
+        by_nodeid = run.by_nodeid
         if current is None:
             # Nothing was running: it died starting or collecting; a fresh one would do the same.
             for nodeid in rest:
@@ -370,8 +359,9 @@ class Forwarder:
 
     def summary(self) -> Iterator[str]:
         plan = self._plan
+        side_by_side = f", {self.lanes} interpreters side by side (-n)" if self.lanes > 1 else ""
         for runtime, seconds in self.seconds.items():
-            line = f"{runtime}: one pytest session per interpreter, {seconds:.1f} s"
+            line = f"{runtime}: one pytest session per interpreter{side_by_side}, {seconds:.1f} s"
             if self.restarts.get(runtime):
                 line += f"; {self.restarts[runtime]} interpreter(s) lost and replaced"
             yield line

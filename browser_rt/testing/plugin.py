@@ -15,6 +15,7 @@ into a failure), `--pyodide-timeout=S` (ini `pyodide_timeout`), `--pyodide-chrom
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import sys
 import warnings
 from pathlib import Path
@@ -22,12 +23,15 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from browser_rt.testing.lanes import NUMPROCESSES_OPTION
+
 if TYPE_CHECKING:
     from browser_rt.testing.forward import Forwarder
 
 IN_PYODIDE = sys.platform == "emscripten"
 _FORWARDER: pytest.StashKey[Forwarder] = pytest.StashKey()
 _CHROME_LOG = pytest.StashKey[Path | None]()
+_LANES = pytest.StashKey[object]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -57,6 +61,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type="linelist",
         default=[],
     )
+    if importlib.util.find_spec("xdist") is None:
+        # pytest-xdist's flag and values, for forwarded tests; where xdist is installed its own
+        # -n is read instead (and kept from starting host workers: pytest_cmdline_main).
+        # pytest keeps lowercase short flags for itself; xdist declares -n the same way.
+        group._addoption(
+            "-n",
+            "--numprocesses",
+            dest=NUMPROCESSES_OPTION,
+            default=None,
+            metavar="N",
+            help="run the forwarded tests in N interpreters side by side (a number, or auto)",
+        )
     group.addoption(
         "--pyodide-chrome-flags",
         dest="pyodide_chrome_flags",
@@ -73,6 +89,32 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="DIR",
         help="where Chromium's own stderr is kept (default: browser-rt-chromium-UID in the temp folder)",
     )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_cmdline_main(config: pytest.Config) -> object:
+    """With --run-in-pyodide, pytest-xdist's -n splits the forwarded tests across interpreters.
+
+    The value is read before xdist's own hook sees it, so xdist starts no host workers: the
+    host process drives the interpreters itself (`browser_rt.testing.lanes`).
+    """
+    if (
+        not IN_PYODIDE
+        and getattr(config.option, "run_in_pyodide", False)
+        and config.pluginmanager.hasplugin("xdist")
+    ):
+        config.stash[_LANES] = getattr(config.option, NUMPROCESSES_OPTION, None)
+        setattr(config.option, NUMPROCESSES_OPTION, None)
+        if getattr(config.option, "dist", "no") != "no":
+            config.option.dist = "no"
+    return (yield)
+
+
+def lanes_wanted(config: pytest.Config) -> object:
+    """-n's value, whichever plugin defined the flag."""
+    if _LANES in config.stash:
+        return config.stash[_LANES]
+    return getattr(config.option, NUMPROCESSES_OPTION, None)
 
 
 def pytest_configure(config: pytest.Config) -> None:
