@@ -1,15 +1,19 @@
 // One Pyodide in Node running one pytest session over the project's own folders.
 //
-// Usage: node node_session.mjs SPEC.json. The host (browser_rt/testing/node_session.py) writes
-// the spec. The project's folders are mounted with NODEFS at the same absolute paths as on the
-// host, so pytest inside finds the same rootdir, ini file and node ids. stdout carries only the
-// session's JSON lines (browser_rt/testing/inner.py); everything Python or Pyodide prints goes
-// to stderr, which the host keeps for a crash report.
+// Usage: node node_session.mjs BOOT.json, then the session's spec as one JSON line on stdin.
+// The interpreter boots first (Pyodide, pytest and the session runner, BOOT.json's
+// `pyodideDir`, `preload` and `runner`), while the host is still collecting; the spec that
+// names the tests comes when the host knows them (browser_rt/testing/node_session.py). Nothing
+// of the project is mounted or imported before the spec arrives. The project's folders are
+// mounted with NODEFS at the same absolute paths as on the host, so pytest inside finds the same
+// rootdir, ini file and node ids. stdout carries only the session's JSON lines
+// (browser_rt/testing/inner.py); everything Python or Pyodide prints goes to stderr, which the
+// host keeps for a crash report. A stdin closed without a spec ends the process quietly.
 import { readFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 
-const spec = JSON.parse(readFileSync(process.argv[2], "utf8"));
+const boot = JSON.parse(readFileSync(process.argv[2], "utf8"));
 const toStdout = (line) => writeSync(1, `${line}\n`);
 const toStderr = (line) => writeSync(2, `${line}\n`);
 
@@ -19,20 +23,39 @@ process.on("uncaughtException", (error) => {
   process.exit(typeof error?.status === "number" ? error.status : 70);
 });
 
-const { loadPyodide } = await import(pathToFileURL(join(spec.pyodideDir, "pyodide.mjs")).href);
+/** The first line of stdin, or null when it closes without one. */
+async function firstLine() {
+  let text = "";
+  process.stdin.setEncoding("utf8");
+  for await (const chunk of process.stdin) {
+    text += chunk;
+    const end = text.indexOf("\n");
+    if (end >= 0) {
+      process.stdin.destroy();
+      return text.slice(0, end);
+    }
+  }
+  return text.trim() === "" ? null : text;
+}
+
+const { loadPyodide } = await import(pathToFileURL(join(boot.pyodideDir, "pyodide.mjs")).href);
 const pyodide = await loadPyodide({
-  indexURL: `${spec.pyodideDir}/`,
+  indexURL: `${boot.pyodideDir}/`,
   stdout: toStderr,
   stderr: toStderr,
 });
+await pyodide.loadPackage(boot.preload, { messageCallback: () => {}, errorCallback: toStderr });
+const runner = pyodide.globals.get("dict")();
+pyodide.runPython(boot.runner, { globals: runner, filename: "browser_rt_inner.py" });
+
+const line = await firstLine();
+if (line === null) process.exit(0);
+const spec = JSON.parse(line);
 for (const folder of spec.folders) {
   pyodide.FS.mkdirTree(folder);
   pyodide.FS.mount(pyodide.FS.filesystems.NODEFS, { root: folder }, folder);
 }
 await pyodide.loadPackage(spec.packages, { messageCallback: () => {}, errorCallback: toStderr });
-
-const runner = pyodide.globals.get("dict")();
-pyodide.runPython(spec.runner, { globals: runner, filename: "browser_rt_inner.py" });
 const session = JSON.stringify(spec.session);
 runner.get("prepare")(session);
 if (spec.wheels.length > 0) {

@@ -1,10 +1,12 @@
 """One Pyodide in a Node process running one pytest session; its reports read as they come.
 
-`node_session.mjs` mounts the project's folders with NODEFS and writes one JSON line per
-message on stdout (`browser_rt.testing.inner`). Two reader threads keep stdout's messages in a
-queue and the last lines of stderr (the interpreter's own output) for a crash report, so the
-host can wait for the next message with a deadline: a test that hangs is noticed, and a dead
-process is an end of stream, never a wait.
+The process boots (Pyodide, pytest, the session runner) before it is told what to run, so the
+plugin starts interpreters while the host is still collecting (`prewarm`) and hands each its
+spec later (`start`). `node_session.mjs` then mounts the project's folders with NODEFS and writes
+one JSON line per message on stdout (`browser_rt.testing.inner`). Two reader threads keep
+stdout's messages in a queue and the last lines of stderr (the interpreter's own output) for a
+crash report, so the host can wait for the next message with a deadline: a test that hangs is
+noticed, and a dead process is an end of stream, never a wait.
 """
 
 from __future__ import annotations
@@ -32,21 +34,27 @@ class SessionEnded(Exception):
     """The interpreter's process ended (or its stream broke) before the session finished."""
 
 
-class NodeSession:
-    """A started `node node_session.mjs`; `next_message` returns its messages in order."""
+PRELOAD = ("pytest",)
+"""What every session loads, so a booting interpreter loads it before its spec is known."""
 
-    def __init__(self, spec: dict[str, Any]) -> None:
+
+class NodeSession:
+    """A `node node_session.mjs` booting Pyodide; after `start`, `next_message` returns its messages."""
+
+    def __init__(self, pyodide_dir: str, runner: str) -> None:
         executable = shutil.which("node")
         if executable is None:
             raise FileNotFoundError("node is not on PATH; Pyodide in Node needs Node.js 18 or newer")
+        self.boot = (pyodide_dir, runner)
         self._scratch = tempfile.TemporaryDirectory(prefix="browser-rt-node-session-")
-        spec_path = Path(self._scratch.name) / "spec.json"
-        spec_path.write_text(json.dumps(spec), encoding="utf-8")
+        boot_path = Path(self._scratch.name) / "boot.json"
+        boot_spec = {"pyodideDir": pyodide_dir, "runner": runner, "preload": list(PRELOAD)}
+        boot_path.write_text(json.dumps(boot_spec), encoding="utf-8")
         self._messages: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self._console: collections.deque[str] = collections.deque(maxlen=CONSOLE_LINES)
         self._process = subprocess.Popen(
-            [executable, str(DRIVER), str(spec_path)],
-            stdin=subprocess.DEVNULL,
+            [executable, str(DRIVER), str(boot_path)],
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env={**os.environ, "NODE_OPTIONS": ""},
@@ -58,6 +66,19 @@ class NodeSession:
         ]
         for thread in self._threads:
             thread.start()
+
+    def alive(self) -> bool:
+        return self._process.poll() is None
+
+    def start(self, spec: dict[str, Any]) -> None:
+        """Give the session its spec (once); a process that already died reports it as its end."""
+        stdin = self._process.stdin
+        assert stdin is not None
+        with contextlib.suppress(OSError):  # a dead process: next_message says how it ended
+            stdin.write(json.dumps(spec).encode("utf-8") + b"\n")
+            stdin.flush()
+        with contextlib.suppress(OSError):
+            stdin.close()
 
     def _read_messages(self, stream: IO[bytes]) -> None:
         for raw in stream:
@@ -98,7 +119,42 @@ class NodeSession:
             self._process.wait(timeout=10)
         for thread in self._threads:
             thread.join(timeout=2)
-        for stream in (self._process.stdout, self._process.stderr):
+        for stream in (self._process.stdin, self._process.stdout, self._process.stderr):
             if stream is not None:
                 stream.close()
         self._scratch.cleanup()
+
+
+_WARM: list[NodeSession] = []
+_WARM_LOCK = threading.Lock()
+
+
+def prewarm(pyodide_dir: str, runner: str, count: int) -> None:
+    """Boot `count` interpreters now, for sessions whose specs are not known yet."""
+    with _WARM_LOCK:
+        for _ in range(max(0, count - len(_WARM))):
+            _WARM.append(NodeSession(pyodide_dir, runner))
+
+
+def node_session(spec: dict[str, Any]) -> NodeSession:
+    """A started session for `spec`: a booted interpreter of the same Pyodide and runner if one
+    is waiting and alive, else a new one."""
+    boot = (spec["pyodideDir"], spec["runner"])
+    with _WARM_LOCK:
+        while _WARM:
+            waiting = _WARM.pop(0)
+            if waiting.boot == boot and waiting.alive():
+                waiting.start(spec)
+                return waiting
+            waiting.close()
+    session = NodeSession(*boot)
+    session.start(spec)
+    return session
+
+
+def discard_warm() -> None:
+    """Stop every booted interpreter no session took (the run needed fewer, or none)."""
+    with _WARM_LOCK:
+        waiting, _WARM[:] = list(_WARM), []
+    for session in waiting:
+        session.close()

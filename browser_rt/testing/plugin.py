@@ -143,6 +143,31 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_CHROME_LOG] = chromium.configure(flags, Path(log_dir))
     if getattr(config.option, "run_in_pyodide", False):
         config.stash[_FORWARDER] = Forwarder(config, start_session)
+        prewarm_node(config)
+
+
+def prewarm_node(config: pytest.Config) -> None:
+    """Boot Node's interpreters now, while the host collects; the sessions take them later."""
+    runtimes = {name.strip().removesuffix("-no-host") for name in str(config.option.runtime).split(",")}
+    if "node" not in runtimes or config.option.collectonly:
+        return
+    from browser_rt.testing.forward import INNER_SOURCE
+    from browser_rt.testing.lanes import lane_count
+    from browser_rt.testing.node_session import prewarm
+
+    with contextlib.suppress(OSError):  # no node: the session's own start says so, per test
+        prewarm(
+            str(Path(config.option.dist_dir).resolve()),
+            INNER_SOURCE.read_text(encoding="utf-8"),
+            lane_count(lanes_wanted(config)),
+        )
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _FORWARDER in config.stash:
+        from browser_rt.testing.node_session import discard_warm
+
+        discard_warm()
 
 
 @pytest.hookimpl(trylast=True)
