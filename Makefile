@@ -127,7 +127,13 @@ $(STAMPS)/bench-deps: requirements/bench.txt $(STAMPS)/venv
 	@$(PY) -m pip install -q -r requirements/bench.txt 2>&1 | { grep -v "^WARNING: Location" || true; }; test $${PIPESTATUS[0]} -eq 0
 	@touch $@
 
-bench: bundle $(STAMPS)/apt $(STAMPS)/bench-deps
+# The plugin benchmark's published suites: sdists only, checked against their sha256.
+$(STAMPS)/bench-suites: requirements/bench-suites.txt $(STAMPS)/venv
+	@echo "[bench] downloading requirements/bench-suites.txt (sdists of the suites the plugin is timed on)"
+	@$(PY) -m pip download -q --no-deps --no-binary :all: --require-hashes -r requirements/bench-suites.txt -d .cache/bench-suites
+	@touch $@
+
+bench: bundle $(STAMPS)/apt $(STAMPS)/bench-deps $(STAMPS)/bench-suites
 	@$(PY) -m bench
 
 bench-smoke: bundle $(STAMPS)/apt

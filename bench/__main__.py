@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Any
 
 import browser_rt
-from bench import browser, bundles, report, summarize, workloads
+from bench import browser, bundles, plugin_session, report, summarize, workloads
 from bench.stats import ROOT, machine_info
 
-BENCHMARKS = ("decision", "bridge", "cold_start", "runtime", "memory", "http_libraries")
+BENCHMARKS = ("decision", "bridge", "cold_start", "runtime", "memory", "http_libraries", "plugin")
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,8 @@ class Sizes:
     http_requests: int = 400
     http_chunks: int = 8
     modes: list[str] = field(default_factory=lambda: ["page", "worker"])
+    plugin_suites: list[str] = field(default_factory=lambda: ["idna", "toolz"])
+    plugin_rounds: int = 3
 
 
 SMOKE = Sizes(
@@ -80,6 +82,8 @@ SMOKE = Sizes(
     memory_concurrency=4,
     http_requests=20,
     http_chunks=2,
+    plugin_suites=["generated"],
+    plugin_rounds=1,
 )
 
 
@@ -246,6 +250,38 @@ class Runner:
             traceback.print_exc()
         del s
 
+    # -- the pytest plugin ---------------------------------------------------------------------
+
+    def plugin(self) -> None:
+        if not self.wanted("plugin"):
+            return
+
+        def measure() -> None:
+            suites = {suite.key: suite for suite in (*plugin_session.SUITES, plugin_session.SMOKE_SUITE)}
+            raw = []
+            for key in self.sizes.plugin_suites:
+                for runtime in ("node", "chrome"):
+                    log(f"plugin: {key} in {runtime}, {self.sizes.plugin_rounds} round(s)")
+                    figure = plugin_session.measure(
+                        suites[key], runtime, self.sizes.plugin_rounds, self.bundle / "pyodide"
+                    )
+                    if figure["differing"]:
+                        raise RuntimeError(f"{key} in {runtime}: outcomes differ: {figure['differing']}")
+                    raw.append(figure)
+            self.figures["plugin"] = {"raw": raw}
+            self.rows += summarize.plugin_rows(raw)
+
+        self.guard("plugin", measure)
+        self.notes["plugin"] = (
+            "`pytest --run-in-pyodide` over a published project's own suite (sdists pinned in "
+            "requirements/bench-suites.txt, unpacked and put on the host's path as an editable "
+            "install), beside one bare `pytest.main()` in Pyodide over the same files in the same "
+            "runtime (bench/plain_session.mjs, bench/plain_session_chrome.mjs), alternating. Wall "
+            "times from the command's start to its end; the plugin's include host pytest's own "
+            "start and collection. Every test's outcome must be equal on both sides, or the "
+            "figure is refused. The ratio is the median of the rounds' ratios."
+        )
+
     def _bridge(self, chrome: Any, srv: browser.Servers) -> None:
         s = self.sizes
         log(f"bridge overhead: {s.bridge_requests} requests per side, concurrency {s.bridge_concurrency}")
@@ -282,7 +318,7 @@ class Runner:
         self.figures["http_libraries"] = {"raw": raw}
         self.rows += summarize.http_library_rows(raw)
         self.notes["http_libraries"] = (
-            "One runtime per mode, created with `packages: [\"requests\"]` from the test bundle; "
+            'One runtime per mode, created with `packages: ["requests"]` from the test bundle; '
             "both sides GET the same loopback endpoint one request at a time, in chunks that "
             "alternate sides. `requests.get` is called as user code calls it, synchronously: "
             "browser_rt.compat routes it through urllib3's governed connection to `cx.fetch` and "
@@ -405,6 +441,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"{'smoke' if args.smoke else 'full'} run, writing to {out_dir}")
         runner.host_and_node()
         runner.chromium()
+        runner.plugin()
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

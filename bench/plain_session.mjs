@@ -2,11 +2,11 @@
 // `pytest --run-in-pyodide` is compared with (tests/test_pytest_plugin_layouts.py, and
 // bench/plugin_session.py for its wall time). The folder is mounted with NODEFS, as
 // `pyodide venv` runs a suite.
-// Usage: node bench/plain_session.mjs <bundle/pyodide dir> <project> <path entry or ""> <junit.xml>
+// Usage: node bench/plain_session.mjs <bundle/pyodide dir> <project> <path entry or ""> <junit.xml> [packages, comma-separated]
 // The JUnit file must be inside the project (the only host folder mounted).
 import { pathToFileURL } from "node:url";
 
-const [pyodideDir, root, pathEntry, junit] = process.argv.slice(2);
+const [pyodideDir, root, pathEntry, junit, packages = "pytest,hypothesis"] = process.argv.slice(2);
 if (!pyodideDir || !root || pathEntry === undefined || !junit) {
   console.error("usage: node bench/plain_session.mjs <pyodide dir> <project> <path entry> <junit.xml>");
   process.exit(2);
@@ -15,7 +15,7 @@ const { loadPyodide } = await import(pathToFileURL(`${pyodideDir}/pyodide.mjs`).
 const pyodide = await loadPyodide({ indexURL: `${pyodideDir}/`, stdout: () => {}, stderr: () => {} });
 pyodide.FS.mkdirTree(root);
 pyodide.FS.mount(pyodide.FS.filesystems.NODEFS, { root }, root);
-await pyodide.loadPackage(["pytest", "hypothesis"], { messageCallback: () => {} });
+await pyodide.loadPackage(packages.split(","), { messageCallback: () => {} });
 pyodide.globals.set("args", pyodide.toPy([root, pathEntry, junit]));
 pyodide.runPython(`
 import os, sys, pytest

@@ -380,3 +380,21 @@ def memory_rows(raw: dict[str, Any]) -> list[dict[str, Any]]:
                 )
             )
     return rows
+
+
+def plugin_rows(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per suite and runtime: the plugin's wall time against one bare session."""
+    return [
+        _row(
+            "plugin",
+            f"{figure['suite']} ({figure['tests']} tests), {figure['runtime']}",
+            figure["plugin_median_s"],
+            figure["bare_median_s"],
+            "s",
+            value=figure["ratio"],
+            target="≤ 1.3x",
+            met=figure["ratio"] <= 1.3,
+            peer_name="one bare pytest.main() in Pyodide",
+        )
+        for figure in raw
+    ]

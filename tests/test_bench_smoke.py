@@ -29,7 +29,7 @@ def test_every_benchmark_runs_at_smoke_size(tmp_path: Path) -> None:
     results = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
     assert results["errors"] == {}
     assert results["leaks"] == []
-    benchmarks = {"decision", "bridge", "cold_start", "runtime", "memory", "http_libraries"}
+    benchmarks = {"decision", "bridge", "cold_start", "runtime", "memory", "http_libraries", "plugin"}
     assert set(results["figures"]) == benchmarks
     assert set(results["figures"]["cold_start"]["raw"]["variants"]) == {
         "bare_pyodide",
