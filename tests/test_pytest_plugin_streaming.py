@@ -10,6 +10,7 @@ only a report that arrives while the session is still running can do.
 from __future__ import annotations
 
 import shutil
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 from test_pytest_plugin import BUNDLE, run_sample, write
 
+from browser_rt.testing.chrome_page import ChromePage
 from browser_rt.testing.page_server import SESSION_PREFIX, serve
 from browser_rt.testing.sample import outcomes_from_junit
 
@@ -91,6 +93,54 @@ def test_x_stops_at_the_first_failure_while_the_session_still_runs(project: Path
     assert elapsed < STOP_TIMEOUT_S, f"the run waited for the hanging test: {elapsed:.0f} s"
 
 
+# -- the browser and file server behind a Chromium session -----------------------------------------
+
+
+@pytest.mark.host_only(reason="starts Chromium itself")
+def test_pages_run_side_by_side_and_a_busy_page_is_closed_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two sessions' pages in two threads share nothing; closing a page whose thread is stuck
+    makes a call still waiting on it fail within seconds (WebDriver alone would wait minutes)."""
+    inside("chrome", HANG_TIMEOUT_S)
+    monkeypatch.setenv("SE_OFFLINE", "true")
+    pages: dict[int, ChromePage] = {}
+    answers: dict[int, object] = {}
+
+    def open_page(number: int) -> None:
+        pages[number] = ChromePage(BUNDLE, {})
+        answers[number] = pages[number].runner.run(f"import sys; f'{number} {{sys.platform}}'")
+
+    try:
+        threads = [threading.Thread(target=open_page, args=(number,)) for number in (0, 1)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=300)
+        assert answers == {0: "0 emscripten", 1: "1 emscripten"}
+        assert pages[0].base_url != pages[1].base_url
+        pages[0].run_js("pyodide.runPythonAsync('while True: pass'); return true;", 10)
+        waiting: dict[str, object] = {}
+
+        def wait_on_busy_page() -> None:
+            try:
+                waiting["answer"] = pages[0].run_js("return 'answered';", 10)
+            except Exception as exc:
+                waiting["error"] = exc
+
+        caller = threading.Thread(target=wait_on_busy_page, daemon=True)
+        caller.start()
+        caller.join(timeout=3)
+        assert caller.is_alive(), f"a stuck page answered: {waiting}"
+        closed = time.monotonic()
+        pages[0].close_tab()
+        caller.join(timeout=30)
+        assert not caller.is_alive() and "error" in waiting, waiting
+        assert time.monotonic() - closed < 15
+        assert pages[1].runner.run("1 + 1") == 2, "the other page is untouched"
+    finally:
+        for page in pages.values():
+            page.close()
+
+
 # -- the file server behind a Chromium session ---------------------------------------------------
 
 
@@ -102,6 +152,7 @@ def fetch(url: str) -> tuple[int, bytes]:
         return exc.code, b""
 
 
+@pytest.mark.host_only(reason="serves on a loopback port from a thread; Pyodide has neither")
 def test_the_page_server_serves_templates_the_bundle_and_only_the_named_session_files(tmp_path: Path) -> None:
     dist = write(tmp_path / "dist" / "pyodide.mjs", "export {}").parent
     templates = write(tmp_path / "templates" / "module_test.html", "<html>").parent
