@@ -117,7 +117,7 @@ def test_pages_run_side_by_side_and_a_busy_page_is_closed_at_once(monkeypatch: p
             thread.join(timeout=300)
         assert answers == {0: "0 emscripten", 1: "1 emscripten"}
         assert pages[0].base_url != pages[1].base_url
-        pages[0].run_js("pyodide.runPythonAsync('while True: pass'); return true;", 10)
+        pages[0].run_js("setTimeout(() => pyodide.runPython('while True: pass'), 200); return true;", 10)
         waiting: dict[str, object] = {}
 
         def wait_on_busy_page() -> None:
@@ -126,6 +126,7 @@ def test_pages_run_side_by_side_and_a_busy_page_is_closed_at_once(monkeypatch: p
             except Exception as exc:
                 waiting["error"] = exc
 
+        time.sleep(1)  # the page's thread is in the loop by now
         caller = threading.Thread(target=wait_on_busy_page, daemon=True)
         caller.start()
         caller.join(timeout=3)

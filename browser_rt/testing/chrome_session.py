@@ -24,6 +24,7 @@ import os
 import queue
 import tempfile
 import threading
+import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,6 +48,11 @@ TAKE_WAIT_MS = 1000
 """How long one `take` waits in the page for a line: short, so a closed session stops quickly."""
 TAKE_TIMEOUT_S = 30.0
 """A `take` that has not returned by then (the page is stuck) fails, and the reader stops."""
+TAKE_ATTEMPTS = 3
+TAKE_RETRY_S = 0.5
+"""A `take` that fails for another reason than a gone page is tried again, this often."""
+PAGE_GONE = ("tab crashed", "no such window", "invalid session id", "chrome not reachable", "target closed")
+"""Words of WebDriver errors after which the page will never answer again."""
 PREPARE_TIMEOUT_S = 110.0
 """Each preparing step (unpack, load packages, install wheels) must end within this; below
 Selenium's own two-minute limit on one call."""
@@ -109,14 +115,20 @@ class ChromeSession:
         """Take the session's lines until it ends, the page is gone, or `close`."""
         assert self._page is not None
         start = 0
+        failures = 0
         while not self._closing.is_set():
             try:
                 batch = self._page.run_js(snippets.take(start, TAKE_WAIT_MS), TAKE_TIMEOUT_S)
             except (TimeoutException, ReadTimeoutError):
                 continue  # the page is busy in a test; the host's own deadline decides
             except Exception as exc:
-                self._queue.put(SessionEnded(self._lost_page(exc)))
-                return
+                failures += 1
+                if failures >= TAKE_ATTEMPTS or any(word in str(exc) for word in PAGE_GONE):
+                    self._queue.put(SessionEnded(self._lost_page(exc)))
+                    return
+                time.sleep(TAKE_RETRY_S)
+                continue
+            failures = 0
             self._console.extend(str(line)[:LINE_CHARS] for line in batch.get("logs") or [])
             first = int(batch["first"])
             for number, line in enumerate(batch.get("lines") or [], start=first):

@@ -127,19 +127,26 @@ answering."""
 def start_session() -> str:
     """JavaScript that starts the session without waiting for it, and ends the channel with it.
 
-    The page's thread returns to its event loop whenever the session pauses, so the host's
+    It starts from a timer, after this script has returned: Python runs synchronously up to
+    its first pause (collection included), and a WebDriver call waiting that long could be
+    retried by Selenium's HTTP client: a repeated call starts nothing. The page's
+    thread returns to its event loop whenever the session pauses, so the host's
     `take` calls run between tests. A test that exits or fatally breaks the interpreter throws
     from a callback, not into the session's promise; once Pyodide has died, reading any of its
     public API throws, and a watchdog that checks this ends the channel with the error.
     """
     return f"""
+if (globalThis.browserRtStarted) return true;
+globalThis.browserRtStarted = true;
 const channel = globalThis.browserRtChannel;
-const watchdog = setInterval(() => {{
-  try {{ pyodide.globals; }} catch (error) {{ channel.end(`Pyodide died: ${{error}}`); }}
-}}, 250);
-pyodide.runPythonAsync({SESSION_PYTHON!r}).then(
-  () => channel.end("the session returned"),
-  (error) => channel.end(String(error)),
-).finally(() => clearInterval(watchdog));
+setTimeout(() => {{
+  const watchdog = setInterval(() => {{
+    try {{ pyodide.globals; }} catch (error) {{ channel.end(`Pyodide died: ${{error}}`); }}
+  }}, 250);
+  pyodide.runPythonAsync({SESSION_PYTHON!r}).then(
+    () => channel.end("the session returned"),
+    (error) => channel.end(String(error)),
+  ).finally(() => clearInterval(watchdog));
+}}, 0);
 return true;
 """
