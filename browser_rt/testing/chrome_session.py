@@ -47,7 +47,9 @@ ALWAYS_PRUNED = ("__pycache__", ".browser-rt", ".git", ".hypothesis", ".pytest_c
 TAKE_WAIT_MS = 1000
 """How long one `take` waits in the page for a line: short, so a closed session stops quickly."""
 TAKE_TIMEOUT_S = 30.0
-"""A `take` that has not returned by then (the page is stuck) fails, and the reader stops."""
+"""Script timeout of one `take`. chromedriver does not apply it to a page whose thread is busy
+(the call then waits for Selenium's HTTP timeout); either way the reader asks again, and the
+host's own deadline decides whether the test hung."""
 TAKE_ATTEMPTS = 3
 TAKE_RETRY_S = 0.5
 """A `take` that fails for another reason than a gone page is tried again, this often."""
