@@ -29,10 +29,17 @@ import pytest
 class StreamingPlugin:
     """Keeps the host's selection and sends each report out as one JSON line."""
 
-    def __init__(self, wanted: list[str], emit: Callable[[str], None], hypothesis: bool) -> None:
+    def __init__(
+        self,
+        wanted: list[str],
+        emit: Callable[[str], None],
+        hypothesis: bool,
+        pause: Callable[[], object] | None = None,
+    ) -> None:
         self.order = {nodeid: index for index, nodeid in enumerate(wanted)}
         self.emit = emit
         self.hypothesis = hypothesis
+        self.pause = pause
         self.config: pytest.Config | None = None
 
     def send(self, message: dict[str, Any]) -> None:
@@ -73,6 +80,10 @@ class StreamingPlugin:
 
     def pytest_runtest_logstart(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
         self.send({"type": "logstart", "nodeid": nodeid, "location": list(location)})
+        if self.pause is not None:
+            # In a browser page the host reads only while the session pauses: before each test
+            # it has every earlier report, and knows this test is the one running.
+            self.pause()
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.send({"type": "report", "data": self.serialize(report)})
@@ -106,12 +117,16 @@ def missing_imports(names_json: str) -> str:
     return json.dumps([name for name in json.loads(names_json) if importlib.util.find_spec(name) is None])
 
 
-def run(spec_json: str, emit: Callable[[str], None]) -> int:
-    """One pytest session per batch (one batch, but for the self-test); the last exit status."""
+def run(spec_json: str, emit: Callable[[str], None], pause: Callable[[], object] | None = None) -> int:
+    """One pytest session per batch (one batch, but for the self-test); the last exit status.
+
+    `pause`, when given, is called after each test's start is sent and returns once the host has
+    read every message so far (a browser page's host can read only while the session waits).
+    """
     spec = json.loads(spec_json)
     status = 0
     for batch in spec["batches"]:
-        plugin = StreamingPlugin(batch["nodeids"], emit, bool(spec.get("hypothesis_profile")))
+        plugin = StreamingPlugin(batch["nodeids"], emit, bool(spec.get("hypothesis_profile")), pause)
         try:
             status = int(pytest.main(batch["args"], plugins=[plugin]))
         finally:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+from pathlib import Path
 from typing import Any
 
 WRITTEN_FOR = "0.59."
@@ -31,21 +32,15 @@ def global_config() -> Any:
     return module().get_global_config()
 
 
-def spawn_web_server(directory: Any) -> Any:
-    """A context manager serving `directory` over HTTP from a child process: (host, port, log)."""
-    return module(".server").spawn_web_server(directory)
-
-
-def get_browser_pyodide(request: Any, runtime: str) -> Any:
-    """The shared Pyodide runner of `runtime`, started on first use."""
-    return module(".run_tests_inside_pyodide").get_browser_pyodide(request=request, runtime=runtime)
-
-
-def sessions() -> dict[str, Any]:
-    """Its private map runtime -> (runner, file server) of running Pyodides."""
-    found: dict[str, Any] = module(".run_tests_inside_pyodide")._seleniums
-    return found
-
-
 def unwrapper_class() -> Any:
     return module(".run_tests_inside_pyodide").ContextManagerUnwrapper
+
+
+def chrome_runner_class() -> Any:
+    """Its Selenium Chromium runner: opens `module_test.html` from a server and loads Pyodide."""
+    return module(".runner").SeleniumChromeRunner
+
+
+def templates_dir() -> Path:
+    """Its page templates (`module_test.html` and the scripts beside it)."""
+    return Path(module().__file__).with_name("_templates")

@@ -1,0 +1,86 @@
+"""One headless Chromium tab with Pyodide loaded, owned by one session and by nothing else.
+
+pytest-pyodide keeps one shared browser per runtime in a private module cache; a session here
+starts its own instead (its Selenium runner class, pointed at a file server of the session's own,
+`page_server`), so sessions in different threads never share a browser, a server or a cache.
+
+A page whose only thread is stuck in a test never answers WebDriver again: chromedriver does not
+apply its script timeout to a busy renderer, and the call waits for Selenium's two-minute HTTP
+timeout. `close` therefore first closes the tab through the browser's own DevTools endpoint (the
+browser process is not busy), which makes any call still waiting on the tab fail at once, and
+only then quits the driver.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import urllib.request
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+from browser_rt.testing import page_server, upstream
+
+LOAD_TIMEOUT_S = 120.0
+"""Time allowed for one page-side step while starting: opening the page, loading Pyodide."""
+DEVTOOLS_TIMEOUT_S = 5.0
+
+
+class ChromePage:
+    """A started Chromium with Pyodide at `base_url`'s page; `files` are served under it too."""
+
+    def __init__(self, dist_dir: Path, files: dict[str, Path]) -> None:
+        self._stack = ExitStack()
+        try:
+            self.base_url = self._stack.enter_context(
+                page_server.serve(dist_dir, upstream.templates_dir(), files)
+            )
+            runner_class = type(
+                "BrowserRtChromeRunner", (upstream.chrome_runner_class(),), {"script_timeout": LOAD_TIMEOUT_S}
+            )
+            host, port = self.base_url.removeprefix("http://").rstrip("/").rsplit(":", 1)
+            self._runner = runner_class(
+                server_port=int(port),
+                server_hostname=host,
+                server_log=None,
+                load_pyodide=False,
+                dist_dir=dist_dir,
+                jspi=False,
+            )
+            self._stack.callback(self._quit)
+            # Loaded here rather than in the constructor, so a failed load still quits the browser.
+            self._runner.load_pyodide()
+            self._runner.initialize_pyodide()
+        except BaseException:
+            self._stack.close()
+            raise
+
+    @property
+    def runner(self) -> Any:
+        """pytest-pyodide's runner: `run`, `run_async`, `load_package`, `run_js`."""
+        return self._runner
+
+    def run_js(self, code: str, timeout: float) -> Any:
+        """Run JavaScript in the page (an async function body); its `return` value."""
+        self._runner.set_script_timeout(timeout)
+        return self._runner.run_js(code, pyodide_checks=False)
+
+    def close_tab(self) -> None:
+        """Close the page through DevTools, so that calls still waiting on it fail now."""
+        with contextlib.suppress(Exception):
+            address = self._runner.driver.capabilities["goog:chromeOptions"]["debuggerAddress"]
+            with urllib.request.urlopen(f"http://{address}/json/list", timeout=DEVTOOLS_TIMEOUT_S) as answer:
+                targets = json.load(answer)
+            for target in targets:
+                if target.get("type") == "page":
+                    url = f"http://{address}/json/close/{target['id']}"
+                    urllib.request.urlopen(url, timeout=DEVTOOLS_TIMEOUT_S).close()
+
+    def _quit(self) -> None:
+        with contextlib.suppress(Exception):
+            self._runner.quit()
+
+    def close(self) -> None:
+        """Stop the browser and the file server; safe to call twice."""
+        self._stack.close()
