@@ -146,16 +146,16 @@ export function readArgs(text, maxBytes) {
  */
 export function resultText(value, maxBytes) {
   const json = value === undefined ? null : value;
-  if (!isJSONValue(json, 0)) return { invalid: jsonProblem(json, "result", 0) ?? "result is not JSON" };
   /** @type {string} */
   let text;
   try {
+    if (!isJSONValue(json, 0)) return { invalid: jsonProblem(json, "result", 0) ?? "result is not JSON" };
     text = JSON.stringify(json);
   } catch {
-    // Only a value that changed under the walk (a getter) gets here.
-    return { invalid: "result changed while it was read" };
+    // A getter that throws, or a value that changed between the walk and the text.
+    return { invalid: "result could not be read as JSON" };
   }
-  if (typeof text !== "string") return { invalid: "result changed while it was read" };
+  if (typeof text !== "string") return { invalid: "result could not be read as JSON" };
   const bytes = text.length > maxBytes ? text.length : utf8Bytes(text);
   if (bytes > maxBytes) return { invalid: `result is more than ${maxBytes} bytes of JSON` };
   return { text, bytes };
