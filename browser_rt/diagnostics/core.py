@@ -44,7 +44,7 @@ class DiagnosticsStats:
     """Clock failures, queue overflows and unexpected errors inside diagnostics itself."""
 
 
-@dataclass
+@dataclass(slots=True)
 class _Pending:
     event_type: object
     severity: object
@@ -115,7 +115,9 @@ class _Shared:
     def _now(self) -> float:
         try:
             now = self.clock()
-            if isinstance(now, (int, float)) and not isinstance(now, bool) and math.isfinite(now):
+            if (
+                type(now) is float or (isinstance(now, (int, float)) and not isinstance(now, bool))
+            ) and math.isfinite(now):
                 self.last_ts = float(now)
                 return self.last_ts
         except Exception:

@@ -48,16 +48,17 @@ async def authorized_tool_call(
         refusal = ToolNotGranted(shown)
     else:
         args_json, size, refusal = _args_text(shown, args, limits.max_args_bytes, grant.max_depth)
-    _emit(
-        diagnostics,
-        "tool.decision",
-        "warn" if refusal else "info",
-        **fields,
-        tool=shown,
-        decision="deny" if refusal else "allow",
-        reason=refusal.reason if refusal else None,
-        request_bytes=size,
-    )
+    if diagnostics is not None:
+        # Called directly (not through _emit): the one event of every call, its fields packed once.
+        diagnostics.emit(
+            "tool.decision",
+            severity="warn" if refusal else "info",
+            **fields,
+            tool=shown,
+            decision="deny" if refusal else "allow",
+            reason=refusal.reason if refusal else None,
+            request_bytes=size,
+        )
     if refusal is not None:
         raise refusal
     assert limits is not None
@@ -104,6 +105,9 @@ _ENCODER = json.JSONEncoder(allow_nan=False, separators=(",", ":"), ensure_ascii
 writes it; made once, because `dumps` with options builds a new encoder on every call."""
 
 
+_DECODER = json.JSONDecoder()
+
+
 def _args_text(
     tool: str, args: Mapping[str, Any], max_bytes: int, max_depth: int
 ) -> tuple[str, int, ToolDenied | None]:
@@ -124,6 +128,14 @@ def _args_text(
 def _parse_result(tool: str, text: object, max_bytes: int) -> Any:
     if not isinstance(text, str) or len(text) > max_bytes:
         raise ToolResultInvalid(tool, "the host answered with something that is not bounded JSON text")
+    # The page sends JSON.stringify's text, with no whitespace around it: decode it directly,
+    # and leave anything else to json.loads, which skips whitespace and refuses trailing text.
+    try:
+        value, end = _DECODER.raw_decode(text)
+        if end == len(text):
+            return value
+    except (ValueError, RecursionError):
+        pass
     try:
         return json.loads(text)
     except (ValueError, RecursionError):
