@@ -32,12 +32,6 @@ class ToolFailure extends Error {
 }
 
 /**
- * @typedef {object} PendingCall a call admitted by its tool's limiter, until it is answered
- * @property {AbortController} controller its handler's signal
- * @property {(failure: ToolFailure) => void} stop aborts the signal and answers at once
- */
-
-/**
  * @param {object} options
  * @param {ReadonlyMap<string, Readonly<import("./tool_grant.mjs").ToolEntry>>} options.grant from checkTools
  * @param {(entry: import("./index").ToolRecordEntry) => void} [options.onRecord] the bridge's own record
@@ -50,7 +44,8 @@ export function createToolBridge({ grant, onRecord = () => {}, now = () => perfo
     entry,
     limiter: createRequestLimiter({ maxConcurrent: entry.maxConcurrent, maxQueued: entry.maxQueued, perMinute: entry.perMinute }, now),
   }]));
-  /** @type {Map<number, PendingCall>} */
+  /** Each admitted call until it is answered: the function that aborts its signal and answers it. */
+  /** @type {Map<number, (failure: ToolFailure) => void>} */
   const inFlight = new Map();
   const deadlines = createDeadlines(now);
 
@@ -64,13 +59,13 @@ export function createToolBridge({ grant, onRecord = () => {}, now = () => perfo
    * @returns {import("./index").ToolResult}
    */
   function record(tool, callId, startedAt, result, sent, received) {
+    const duration = Math.round(Math.max(0, now() - startedAt));
     /** @type {import("./index").ToolRecordEntry} */
     const entry = result.ok
-      ? { kind: "tool", tool, call_id: callId, outcome: "performed", bytes_sent: sent, bytes_received: received, duration_ms: 0 }
+      ? { kind: "tool", tool, call_id: callId, outcome: "performed", bytes_sent: sent, bytes_received: received, duration_ms: duration }
       : result.kind === "denied"
-        ? { kind: "tool", tool, call_id: callId, outcome: "denied", reason: result.reason, bytes_sent: sent, bytes_received: received, duration_ms: 0 }
-        : { kind: "tool", tool, call_id: callId, outcome: "failed", code: result.code, bytes_sent: sent, bytes_received: received, duration_ms: 0 };
-    entry.duration_ms = Math.round(Math.max(0, now() - startedAt));
+        ? { kind: "tool", tool, call_id: callId, outcome: "denied", reason: result.reason, bytes_sent: sent, bytes_received: received, duration_ms: duration }
+        : { kind: "tool", tool, call_id: callId, outcome: "failed", code: result.code, bytes_sent: sent, bytes_received: received, duration_ms: duration };
     try {
       onRecord(entry);
     } catch {
@@ -140,7 +135,7 @@ export function createToolBridge({ grant, onRecord = () => {}, now = () => perfo
         controller.abort(failure);
         answer(failed(failure.code, failure.message));
       };
-      inFlight.set(callId, { controller, stop });
+      inFlight.set(callId, stop);
       admission.slot.then((release) => {
         // null: the call was stopped while it waited, and is answered already.
         if (release === null) return;
@@ -191,15 +186,15 @@ export function createToolBridge({ grant, onRecord = () => {}, now = () => perfo
    * @param {number} callId
    */
   async function abort(callId) {
-    const pending = inFlight.get(callId);
-    if (!pending) return false;
-    pending.stop(new ToolFailure(ToolErrorCode.ABORTED, "cancelled by the caller"));
+    const stop = inFlight.get(callId);
+    if (!stop) return false;
+    stop(new ToolFailure(ToolErrorCode.ABORTED, "cancelled by the caller"));
     return true;
   }
 
   /** Abort every call in flight (the worker behind them was stopped, or the runtime closed). */
   function abortAll() {
-    for (const pending of [...inFlight.values()]) pending.stop(new ToolFailure(ToolErrorCode.ABORTED, "the runtime stopped"));
+    for (const stop of [...inFlight.values()]) stop(new ToolFailure(ToolErrorCode.ABORTED, "the runtime stopped"));
   }
 
   return Object.freeze({ call, callTool, abort, abortAll, names: () => [...grant.keys()], inFlightCount: () => inFlight.size });

@@ -149,6 +149,37 @@ test("abort(callId) fires the signal of that call only", async () => {
   assert.equal(await bridge.abort(9999), false);
 });
 
+test("a call stopped while it waits for a slot is answered at once and never runs", async () => {
+  let started = 0;
+  const { bridge, record } = bridgeOf({
+    one: {
+      handler: (_args, ctx) => {
+        started += 1;
+        return new Promise((resolve) => ctx.signal.addEventListener("abort", () => resolve("stopped")));
+      },
+      maxConcurrent: 1,
+    },
+  });
+  const first = request("one");
+  const queued = request("one");
+  const running = bridge.call(first);
+  const waiting = bridge.call(queued);
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(started, 1);
+  assert.equal(await bridge.abort(queued.call_id), true);
+  assert.equal((await waiting).code, "aborted");
+  assert.equal(await bridge.abort(first.call_id), true);
+  assert.equal((await running).code, "aborted");
+  // The first handler settled on its signal, so its slot is free again for the next call.
+  const next = bridge.call(request("one"));
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(started, 2);
+  bridge.abortAll();
+  assert.equal((await next).code, "aborted");
+  assert.equal(bridge.inFlightCount(), 0);
+  assert.deepEqual(record.map((entry) => entry.code), ["aborted", "aborted", "aborted"]);
+});
+
 test("concurrency, queue and rate: a flood is refused rate_limited, the handler never sees more than its slots", async () => {
   let running = 0;
   let peak = 0;
