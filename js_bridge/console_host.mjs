@@ -52,18 +52,32 @@ export function createEventHost({
    * @param {string} source one of EventOrigin
    */
   function deliverFrom(raw, source) {
-    const untrusted = source === EventOrigin.WORKER || source === EventOrigin.PYTHON;
-    const fields = sanitize(raw);
-    // Stamped after sanitizing, so the sender's own `source` (or `seq`) never survives.
-    const event = untrusted
-      ? Object.freeze({ ...fields, source })
-      : Object.freeze({ schema: "browser-rt-event-v1", ts: Date.now() / 1000, ...fields, source, seq: (seqs[source] = (seqs[source] ?? 0) + 1) });
-    const limiter = untrusted ? untrustedLimiter : trustedLimiter;
-    const verdict = limiter.admit(`${source}|${event.type}|${event.reason}|${event.origin}`, Date.now());
+    if (source === EventOrigin.WORKER || source === EventOrigin.PYTHON) {
+      // Stamped after sanitizing, so the sender's own `source` never survives.
+      const event = Object.freeze({ ...sanitize(raw), source });
+      if (admit(untrustedLimiter, `${source}|${event.type}|${event.reason}|${event.origin}`)) emit(event);
+      return;
+    }
+    // The runtime's own events: numbered whether or not the limiter admits them, and built only
+    // when it does (a stream of tool calls would otherwise build an event per call to drop it).
+    const seq = (seqs[source] = (seqs[source] ?? 0) + 1);
+    const fields = /** @type {Record<string, unknown>} */ (raw && typeof raw === "object" ? raw : { type: "diagnostics.malformed" });
+    if (admit(trustedLimiter, `${source}|${keyPart(fields.type)}|${keyPart(fields.reason)}|${keyPart(fields.origin)}`)) {
+      emit(Object.freeze({ schema: "browser-rt-event-v1", ts: Date.now() / 1000, ...sanitize(raw), source, seq }));
+    }
+  }
+
+  /**
+   * Ask `limiter` about `key`; a summary of what it dropped in its last window is emitted first.
+   * @param {ReturnType<typeof createLimiter>} limiter
+   * @param {string} key
+   */
+  function admit(limiter, key) {
+    const verdict = limiter.admit(key, Date.now());
     if (verdict.summary) {
       emit({ schema: "browser-rt-event-v1", source: EventOrigin.CONSOLE_HOST, type: "diagnostics.dropped", severity: "warn", dropped: verdict.summary });
     }
-    if (verdict.admitted) emit(event);
+    return verdict.admitted;
   }
 
   /**
@@ -77,14 +91,23 @@ export function createEventHost({
     const outcome = /** @type {keyof typeof recordTotals} */ (String(entry.outcome));
     if (outcome in recordTotals) recordTotals[outcome] += 1;
     records.push(Object.freeze({ ...entry }));
-    if (records.length > capacity) records.splice(0, records.length - capacity);
+    trim(records);
     deliverFrom({ type, severity: RECORD_SEVERITY[/** @type {keyof typeof RECORD_SEVERITY} */ (outcome)] ?? "warn", ...entry }, EventOrigin.BRIDGE);
+  }
+
+  /**
+   * Keep the newest `capacity` items: the oldest are cut in one go once twice as many have
+   * gathered, so an item costs the same however full the list is.
+   * @param {unknown[]} items
+   */
+  function trim(items) {
+    if (items.length >= 2 * capacity) items.splice(0, items.length - capacity);
   }
 
   /** @param {Record<string, unknown>} event */
   function emit(event) {
     recent.push(event);
-    if (recent.length > capacity) recent.splice(0, recent.length - capacity);
+    trim(recent);
     const level = LEVELS[/** @type {keyof typeof LEVELS} */ (String(event.severity))] ?? "info";
     try {
       out[/** @type {"debug" | "info" | "warn" | "error"} */ (level)](PREFIX, event);
@@ -107,8 +130,8 @@ export function createEventHost({
     /** @param {Record<string, unknown>} event an event of the runtime host itself */
     deliverPageEvent: (event) => deliverFrom(event, EventOrigin.PAGE),
     deliverRecord,
-    recent: () => recent.slice(),
-    record: () => ({ entries: records.slice(), totals: { ...recordTotals } }),
+    recent: () => recent.slice(-capacity),
+    record: () => ({ entries: records.slice(-capacity), totals: { ...recordTotals } }),
   });
 }
 
@@ -171,6 +194,14 @@ export function sanitize(raw) {
     out[key.slice(0, 64)] = plain(value, 0);
   }
   return Object.freeze(out);
+}
+
+/**
+ * A field of a rate-limit key, as it reads once sanitized.
+ * @param {unknown} value
+ */
+function keyPart(value) {
+  return value === undefined ? "undefined" : String(plain(value, 0));
 }
 
 /** @param {unknown} value @param {number} depth @returns {unknown} */

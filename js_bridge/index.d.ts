@@ -128,6 +128,8 @@ export interface ToolRecordEntry {
 export interface ToolBridge {
   /** Check the name, the arguments and the limits, then run the handler. */
   call(request: ToolRequest): Promise<ToolResult>;
+  /** The same call with its parts passed apart (Python's road: no object per call). */
+  callTool(callId: number, tool: string, args: string): Promise<ToolResult>;
   /** Abort one call (its handler's signal fires); false if none was running. */
   abort(callId: number): Promise<boolean>;
   /** Abort every call in flight. */

@@ -39,29 +39,33 @@ class ToolFailure extends Error {
  * @returns {import("./index").ToolBridge}
  */
 export function createToolBridge({ grant, onRecord = () => {}, now = () => performance.now() }) {
-  const limiters = new Map([...grant].map(([name, entry]) => [name, createRequestLimiter({
-    maxConcurrent: entry.maxConcurrent, maxQueued: entry.maxQueued, perMinute: entry.perMinute,
-  }, now)]));
-  /** @type {Map<number, {controller: AbortController, answered: Promise<unknown>}>} */
+  /** Each granted tool's entry and limiter, looked up once per call. */
+  const tools = new Map([...grant].map(([name, entry]) => [name, {
+    entry,
+    limiter: createRequestLimiter({ maxConcurrent: entry.maxConcurrent, maxQueued: entry.maxQueued, perMinute: entry.perMinute }, now),
+  }]));
+  /** Each admitted call until it is answered: the function that aborts its signal and answers it. */
+  /** @type {Map<number, (failure: ToolFailure) => void>} */
   const inFlight = new Map();
   const deadlines = createDeadlines(now);
 
   /**
-   * @param {import("./index").ToolRequest} request `{call_id, tool, args}`, args as JSON text
-   * @returns {Promise<import("./index").ToolResult>}
+   * @param {string} tool the name for the record
+   * @param {number | null} callId
+   * @param {number} startedAt
+   * @param {import("./index").ToolResult} result
+   * @param {number} sent
+   * @param {number} received
+   * @returns {import("./index").ToolResult}
    */
-  async function call(request) {
-    const startedAt = now();
-    const { result, sent, received } = await decideAndRun(request);
-    const tool = typeof request?.tool === "string" && TOOL_NAME.test(request.tool) ? request.tool : "<invalid>";
-    const callId = Number(request?.call_id);
+  function record(tool, callId, startedAt, result, sent, received) {
+    const duration = Math.round(Math.max(0, now() - startedAt));
     /** @type {import("./index").ToolRecordEntry} */
-    const entry = {
-      kind: "tool", tool, call_id: Number.isSafeInteger(callId) ? callId : null,
-      outcome: result.ok ? "performed" : result.kind === "denied" ? "denied" : "failed",
-      ...(result.ok ? {} : result.kind === "denied" ? { reason: result.reason } : { code: result.code }),
-      bytes_sent: sent, bytes_received: received, duration_ms: Math.round(Math.max(0, now() - startedAt)),
-    };
+    const entry = result.ok
+      ? { kind: "tool", tool, call_id: callId, outcome: "performed", bytes_sent: sent, bytes_received: received, duration_ms: duration }
+      : result.kind === "denied"
+        ? { kind: "tool", tool, call_id: callId, outcome: "denied", reason: result.reason, bytes_sent: sent, bytes_received: received, duration_ms: duration }
+        : { kind: "tool", tool, call_id: callId, outcome: "failed", code: result.code, bytes_sent: sent, bytes_received: received, duration_ms: duration };
     try {
       onRecord(entry);
     } catch {
@@ -71,62 +75,110 @@ export function createToolBridge({ grant, onRecord = () => {}, now = () => perfo
   }
 
   /**
-   * @param {import("./index").ToolRequest} request
-   * @returns {Promise<{result: import("./index").ToolResult, sent: number, received: number}>}
+   * A refusal: recorded, and answered without running anything.
+   * @param {unknown} rawTool @param {number | null} callId @param {number} startedAt
+   * @param {string} reason @param {string} detail @param {number} sent
    */
-  async function decideAndRun(request) {
-    /** @param {string} reason @param {string} detail @param {number} [sent] */
-    const refuse = (reason, detail, sent = 0) => ({ result: /** @type {const} */ ({ ok: false, kind: "denied", reason, detail }), sent, received: 0 });
-    const callId = Number(request?.call_id);
-    if (!request || typeof request !== "object" || !Number.isSafeInteger(callId) || callId < 0) return refuse("invalid_request", "no call id");
-    const name = request.tool;
-    const entry = typeof name === "string" ? grant.get(name) : undefined;
-    const limiter = typeof name === "string" ? limiters.get(name) : undefined;
-    if (!entry || !limiter) return refuse("not_granted", "the page did not grant this tool");
-    const args = readArgs(request.args, entry.maxArgsBytes);
-    if ("refused" in args) return refuse(args.refused, args.detail, args.bytes);
-    if (inFlight.has(callId)) return { result: failed(ToolErrorCode.BRIDGE, "duplicate call id"), sent: args.bytes, received: 0 };
-    const controller = new AbortController();
-    const admission = limiter.admit(controller.signal);
-    if ("denied" in admission) return refuse("rate_limited", admission.denied, args.bytes);
-    const answered = admission.slot.then((release) => {
-      if (release === null) return failureOf(controller.signal.reason);
-      return execute(entry, name, args.value, callId, controller, release);
-    });
-    inFlight.set(callId, { controller, answered: answered.then(() => undefined, () => undefined) });
-    try {
-      const result = await answered;
-      return { result, sent: args.bytes, received: result.ok ? result.bytes : 0 };
-    } finally {
-      inFlight.delete(callId);
-    }
+  function refuse(rawTool, callId, startedAt, reason, detail, sent) {
+    const tool = typeof rawTool === "string" && TOOL_NAME.test(rawTool) ? rawTool : "<invalid>";
+    return Promise.resolve(record(tool, callId, startedAt, { ok: false, kind: "denied", reason, detail }, sent, 0));
   }
 
   /**
-   * Run the handler; answer on its result, its exception, the timeout or an abort, whichever is
-   * first. The slot stays taken until the handler itself settles, so a handler that ignores its
-   * signal still counts against the tool's concurrency.
+   * @param {import("./index").ToolRequest} request `{call_id, tool, args}`, args as JSON text
+   * @returns {Promise<import("./index").ToolResult>}
+   */
+  function call(request) {
+    if (request === null || typeof request !== "object") return refuse(undefined, null, now(), "invalid_request", "no call id", 0);
+    return callTool(request.call_id, request.tool, request.args);
+  }
+
+  /**
+   * The same call with its parts passed apart, as Python hands them over (no object to build
+   * per call). Every part is checked here as if it came from the worker.
+   * @param {unknown} rawId
+   * @param {unknown} rawTool
+   * @param {unknown} args JSON text
+   * @returns {Promise<import("./index").ToolResult>}
+   */
+  function callTool(rawId, rawTool, args) {
+    const startedAt = now();
+    const callId = typeof rawId === "number" && Number.isSafeInteger(rawId) && rawId >= 0 ? rawId : null;
+    if (callId === null) return refuse(rawTool, null, startedAt, "invalid_request", "no call id", 0);
+    // Every granted name passed the name check at creation; a Map lookup never reaches a prototype.
+    const tool = typeof rawTool === "string" ? tools.get(rawTool) : undefined;
+    if (!tool) return refuse(rawTool, callId, startedAt, "not_granted", "the page did not grant this tool", 0);
+    const name = /** @type {string} */ (rawTool);
+    const { entry, limiter } = tool;
+    const read = readArgs(args, entry.maxArgsBytes);
+    if ("refused" in read) return refuse(name, callId, startedAt, read.refused, read.detail, read.bytes);
+    const sent = read.bytes;
+    if (inFlight.has(callId)) return Promise.resolve(record(name, callId, startedAt, failed(ToolErrorCode.BRIDGE, "duplicate call id"), sent, 0));
+    const controller = new AbortController();
+    const admission = limiter.admit(controller.signal);
+    if ("denied" in admission) return refuse(name, callId, startedAt, "rate_limited", admission.denied, sent);
+    return new Promise((resolve) => {
+      let answered = false;
+      /** @type {(() => void) | null} */
+      let cancelDeadline = null;
+      /** @param {import("./index").ToolResult} result */
+      const answer = (result) => {
+        if (answered) return;
+        answered = true;
+        inFlight.delete(callId);
+        cancelDeadline?.();
+        resolve(record(name, callId, startedAt, result, sent, result.ok ? result.bytes : 0));
+      };
+      /** @param {ToolFailure} failure */
+      const stop = (failure) => {
+        if (answered) return;
+        controller.abort(failure);
+        answer(failed(failure.code, failure.message));
+      };
+      inFlight.set(callId, stop);
+      admission.slot.then((release) => {
+        // null: the call was stopped while it waited, and is answered already.
+        if (release === null) return;
+        if (answered) {
+          release();
+          return;
+        }
+        cancelDeadline = deadlines.after(entry.timeoutMs, () => stop(new ToolFailure(ToolErrorCode.TIMEOUT, `no result within ${entry.timeoutMs} ms`)));
+        run(entry, name, read.value, callId, controller.signal, release, answer);
+      });
+    });
+  }
+
+  /**
+   * Run the handler and answer with its result or its exception, unless the call was answered
+   * already (a timeout or an abort). The slot stays taken until the handler itself settles, so
+   * a handler that ignores its signal still counts against the tool's concurrency.
    * @param {Readonly<import("./tool_grant.mjs").ToolEntry>} entry
    * @param {string} tool
    * @param {Record<string, unknown>} args
    * @param {number} callId
-   * @param {AbortController} controller
+   * @param {AbortSignal} signal
    * @param {() => void} release
-   * @returns {Promise<import("./index").ToolResult>}
+   * @param {(result: import("./index").ToolResult) => void} answer
    */
-  function execute(entry, tool, args, callId, controller, release) {
-    const { signal } = controller;
-    const cancelDeadline = deadlines.after(entry.timeoutMs, () => controller.abort(new ToolFailure(ToolErrorCode.TIMEOUT, `no result within ${entry.timeoutMs} ms`)));
-    return new Promise((resolve) => {
-      signal.addEventListener("abort", () => resolve(failureOf(signal.reason)), { once: true });
-      const ctx = Object.freeze({ signal, tool, callId });
-      const running = new Promise((run) => run(entry.handler(args, ctx)));
-      running.then((value) => {
-        const text = resultText(value, entry.maxResultBytes);
-        resolve("invalid" in text ? failed(ToolErrorCode.INVALID_RESULT, text.invalid) : { ok: true, value: text.text, bytes: text.bytes });
-      }, (error) => resolve(failed(ToolErrorCode.TOOL_ERROR, messageOf(error))));
-      running.then(release, release);
-    }).finally(cancelDeadline);
+  function run(entry, tool, args, callId, signal, release, answer) {
+    /** @type {unknown} */
+    let running;
+    try {
+      running = entry.handler(args, Object.freeze({ signal, tool, callId }));
+    } catch (error) {
+      release();
+      answer(failed(ToolErrorCode.TOOL_ERROR, messageOf(error)));
+      return;
+    }
+    Promise.resolve(running).then((value) => {
+      release();
+      const text = resultText(value, entry.maxResultBytes);
+      answer("invalid" in text ? failed(ToolErrorCode.INVALID_RESULT, text.invalid) : { ok: true, value: text.text, bytes: text.bytes });
+    }, (error) => {
+      release();
+      answer(failed(ToolErrorCode.TOOL_ERROR, messageOf(error)));
+    });
   }
 
   /**
@@ -134,30 +186,23 @@ export function createToolBridge({ grant, onRecord = () => {}, now = () => perfo
    * @param {number} callId
    */
   async function abort(callId) {
-    const entry = inFlight.get(callId);
-    if (!entry) return false;
-    entry.controller.abort(new ToolFailure(ToolErrorCode.ABORTED, "cancelled by the caller"));
-    await entry.answered;
+    const stop = inFlight.get(callId);
+    if (!stop) return false;
+    stop(new ToolFailure(ToolErrorCode.ABORTED, "cancelled by the caller"));
     return true;
   }
 
   /** Abort every call in flight (the worker behind them was stopped, or the runtime closed). */
   function abortAll() {
-    for (const entry of inFlight.values()) entry.controller.abort(new ToolFailure(ToolErrorCode.ABORTED, "the runtime stopped"));
+    for (const stop of [...inFlight.values()]) stop(new ToolFailure(ToolErrorCode.ABORTED, "the runtime stopped"));
   }
 
-  return Object.freeze({ call, abort, abortAll, names: () => [...grant.keys()], inFlightCount: () => inFlight.size });
+  return Object.freeze({ call, callTool, abort, abortAll, names: () => [...grant.keys()], inFlightCount: () => inFlight.size });
 }
 
 /** @param {string} code @param {string} message @returns {import("./index").ToolResult} */
 function failed(code, message) {
   return { ok: false, kind: "error", code, message };
-}
-
-/** @param {unknown} reason @returns {import("./index").ToolResult} */
-function failureOf(reason) {
-  if (reason instanceof ToolFailure) return failed(reason.code, reason.message);
-  return failed(ToolErrorCode.ABORTED, "aborted");
 }
 
 /**

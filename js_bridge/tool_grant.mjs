@@ -113,7 +113,8 @@ export function toolGrantJSON(grant) {
 }
 
 /**
- * Parse arguments sent as JSON text: an object, within the byte and depth bounds.
+ * Parse arguments sent as JSON text: an object, within the byte and depth bounds. One pass over
+ * the text measures both, before JSON.parse sees it.
  * @param {unknown} text
  * @param {number} maxBytes
  * @returns {{value: Record<string, unknown>, bytes: number} | {refused: string, detail: string, bytes: number}}
@@ -121,46 +122,90 @@ export function toolGrantJSON(grant) {
 export function readArgs(text, maxBytes) {
   if (typeof text !== "string") return { refused: "invalid_args", detail: "arguments are not JSON text", bytes: 0 };
   // UTF-8 never takes fewer bytes than UTF-16 code units, so a long string is refused unread.
-  const bytes = text.length > maxBytes ? text.length : utf8Bytes(text);
-  if (bytes > maxBytes) return { refused: "args_too_large", detail: `arguments are more than ${maxBytes} bytes of JSON`, bytes };
-  if (jsonDepth(text) > MAX_JSON_DEPTH) return { refused: "invalid_args", detail: `arguments nest more than ${MAX_JSON_DEPTH} levels`, bytes };
+  if (text.length > maxBytes) return { refused: "args_too_large", detail: `arguments are more than ${maxBytes} bytes of JSON`, bytes: text.length };
+  const scanned = scanJSONText(text);
+  if (scanned.bytes > maxBytes) return { refused: "args_too_large", detail: `arguments are more than ${maxBytes} bytes of JSON`, bytes: scanned.bytes };
+  if (scanned.depth > MAX_JSON_DEPTH) return { refused: "invalid_args", detail: `arguments nest more than ${MAX_JSON_DEPTH} levels`, bytes: scanned.bytes };
   /** @type {unknown} */
   let value;
   try {
     value = JSON.parse(text);
   } catch {
-    return { refused: "invalid_args", detail: "arguments are not valid JSON", bytes };
+    return { refused: "invalid_args", detail: "arguments are not valid JSON", bytes: scanned.bytes };
   }
-  if (!isPlainObject(value)) return { refused: "invalid_args", detail: "arguments must be a JSON object of named values", bytes };
-  return { value: /** @type {Record<string, unknown>} */ (value), bytes };
+  if (!isPlainObject(value)) return { refused: "invalid_args", detail: "arguments must be a JSON object of named values", bytes: scanned.bytes };
+  return { value: /** @type {Record<string, unknown>} */ (value), bytes: scanned.bytes };
 }
 
 /**
  * A handler's result as JSON text, or why it cannot be one. `undefined` counts as null.
+ * One bounded walk checks the value; only a value it refuses is walked again, to name the spot.
  * @param {unknown} value
  * @param {number} maxBytes
  * @returns {{text: string, bytes: number} | {invalid: string}}
  */
 export function resultText(value, maxBytes) {
-  const problem = jsonProblem(value === undefined ? null : value, "result", 0);
-  if (problem) return { invalid: problem };
-  const text = JSON.stringify(value === undefined ? null : value);
+  const json = value === undefined ? null : value;
+  /** @type {string} */
+  let text;
+  try {
+    if (!isJSONValue(json, 0)) return { invalid: jsonProblem(json, "result", 0) ?? "result is not JSON" };
+    text = JSON.stringify(json);
+  } catch {
+    // A getter that throws, or a value that changed between the walk and the text.
+    return { invalid: "result could not be read as JSON" };
+  }
+  if (typeof text !== "string") return { invalid: "result could not be read as JSON" };
   const bytes = text.length > maxBytes ? text.length : utf8Bytes(text);
   if (bytes > maxBytes) return { invalid: `result is more than ${maxBytes} bytes of JSON` };
   return { text, bytes };
 }
 
 /**
- * Where a value stops being JSON: plain objects, arrays, strings, finite numbers, booleans, null.
+ * Whether a value is JSON (plain objects, arrays, strings, finite numbers, booleans, null)
+ * nested at most MAX_JSON_DEPTH levels. Allocates nothing but each object's key list.
+ * @param {unknown} value
+ * @param {number} depth
+ * @returns {boolean}
+ */
+function isJSONValue(value, depth) {
+  if (value === null) return true;
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return true;
+    case "number":
+      return Number.isFinite(value);
+    case "object":
+      break;
+    default:
+      return false;
+  }
+  if (depth >= MAX_JSON_DEPTH) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i += 1) if (!isJSONValue(value[i], depth + 1)) return false;
+    return true;
+  }
+  if (!isPlainObject(value)) return false;
+  const keys = Object.keys(/** @type {object} */ (value));
+  for (let i = 0; i < keys.length; i += 1) {
+    if (!isJSONValue(/** @type {Record<string, unknown>} */ (value)[keys[i]], depth + 1)) return false;
+  }
+  return true;
+}
+
+/**
+ * Where a value stops being JSON, for the message of a refused result (see isJSONValue).
  * @param {unknown} value
  * @param {string} where
  * @param {number} depth
  * @returns {string | null}
  */
 function jsonProblem(value, where, depth) {
-  if (depth > MAX_JSON_DEPTH) return `${where}: nested more than ${MAX_JSON_DEPTH} levels`;
   if (value === null || typeof value === "string" || typeof value === "boolean") return null;
   if (typeof value === "number") return Number.isFinite(value) ? null : `${where}: ${value} is not a JSON number`;
+  const container = Array.isArray(value) || isPlainObject(value);
+  if (container && depth >= MAX_JSON_DEPTH) return `${where}: nested more than ${MAX_JSON_DEPTH} levels`;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i += 1) {
       const problem = jsonProblem(value[i], `${where}[${i}]`, depth + 1);
@@ -168,7 +213,7 @@ function jsonProblem(value, where, depth) {
     }
     return null;
   }
-  if (isPlainObject(value)) {
+  if (container) {
     for (const [key, item] of Object.entries(/** @type {object} */ (value))) {
       const problem = jsonProblem(item, `${where}.${key.slice(0, 64)}`, depth + 1);
       if (problem) return problem;
@@ -179,17 +224,32 @@ function jsonProblem(value, where, depth) {
 }
 
 /**
- * The deepest nesting of brackets in JSON text, outside strings, read without parsing it.
+ * UTF-8 bytes and the deepest nesting of brackets outside strings, of JSON text, in one pass
+ * and without parsing it.
  * @param {string} text
+ * @returns {{bytes: number, depth: number}}
  */
-function jsonDepth(text) {
+function scanJSONText(text) {
+  let bytes = 0;
   let depth = 0;
   let deepest = 0;
   let inString = false;
+  let escaped = false;
   for (let i = 0; i < text.length; i += 1) {
     const c = text.charCodeAt(i);
+    if (c >= 0x80) {
+      escaped = false;
+      if (c < 0x800) bytes += 2;
+      else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+        bytes += 4;
+        i += 1;
+      } else bytes += 3;
+      continue;
+    }
+    bytes += 1;
     if (inString) {
-      if (c === 92) i += 1; // backslash: skip the escaped character
+      if (escaped) escaped = false;
+      else if (c === 92) escaped = true;
       else if (c === 34) inString = false;
     } else if (c === 34) {
       inString = true;
@@ -200,7 +260,7 @@ function jsonDepth(text) {
       depth -= 1;
     }
   }
-  return deepest;
+  return { bytes, depth: deepest };
 }
 
 /** @param {string} text */

@@ -68,9 +68,9 @@ const bridgeForPython = Object.freeze({
 
 /** Tool calls go to the page's tool bridge, which checks each one again (tool_bridge.mjs). */
 const toolsForPython = Object.freeze({
-  /** @param {any} call */
-  call(call) {
-    return request({ type: WorkerMessage.TOOL, call: { call_id: Number(call.call_id), tool: String(call.tool), args: String(call.args) } });
+  /** @param {number} callId @param {string} tool @param {string} args JSON text */
+  call(callId, tool, args) {
+    return request({ type: WorkerMessage.TOOL, call: { call_id: Number(callId), tool: String(tool), args: String(args) } });
   },
   /** @param {number} callId */
   abort(callId) {

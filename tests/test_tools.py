@@ -97,6 +97,7 @@ def test_narrowing_keeps_a_subset_for_the_task_and_its_children(lab: LabRuntime)
         ({"x": "y" * 200}, "args_too_large"),
         ({"x": "é" * 70}, "args_too_large"),
         ({"x": nested(33)}, "invalid_args"),
+        ({"x": nested(32)}, "invalid_args"),
     ],
 )
 def test_arguments_that_are_not_bounded_json_are_refused_with_nothing_sent(
@@ -111,6 +112,29 @@ def test_arguments_that_are_not_bounded_json_are_refused_with_nothing_sent(
 
     assert run(lab, main, grant) == reason
     assert lab.tool_host.calls == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"x": nested(31)},
+        {"x": "[" * 60},
+        {"x": [[] for _ in range(40)]},
+        {"x": "\\[" * 20 + "]"},
+    ],
+    ids=["32 levels", "brackets in a string", "many shallow brackets", "escapes"],
+)
+def test_arguments_within_the_bounds_are_sent_as_they_are(lab: LabRuntime, args: dict[str, Any]) -> None:
+    """The nesting check counts brackets before it walks the text: many brackets that do not
+    nest, or brackets inside strings, must still pass; only depth counts."""
+    grant = ToolGrant.of("search", limits=ToolLimits(max_args_bytes=256))
+    lab.tool_host.respond("search", lambda given: given)
+
+    async def main(cx: Cx) -> Any:
+        return await cx.tools.call("search", **args)
+
+    assert run(lab, main, grant) == args
+    assert [json.loads(call.args_json) for call in lab.tool_host.calls] == [args]
 
 
 def test_a_tool_that_never_answers_times_out_after_its_timeout(lab: LabRuntime) -> None:

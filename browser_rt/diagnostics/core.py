@@ -44,7 +44,7 @@ class DiagnosticsStats:
     """Clock failures, queue overflows and unexpected errors inside diagnostics itself."""
 
 
-@dataclass
+@dataclass(slots=True)
 class _Pending:
     event_type: object
     severity: object
@@ -76,16 +76,19 @@ class _Shared:
     def submit(self, item: _Pending | object) -> None:
         """Queue an event (or a flush) and, unless already delivering, drain the queue."""
         with self.lock:
-            if len(self.queue) >= MAX_QUEUED:
+            queue = self.queue
+            if len(queue) >= MAX_QUEUED:
                 self.internal_errors += 1
                 return
-            self.queue.append(item)
             if self.delivering:
+                queue.append(item)
                 return
+            # Not delivering means the queue is empty: this item goes first, without queueing.
             self.delivering = True
             try:
-                while self.queue:
-                    self._process(self.queue.popleft())
+                self._process(item)
+                while queue:
+                    self._process(queue.popleft())
             finally:
                 self.delivering = False
 
@@ -96,7 +99,9 @@ class _Shared:
                 self._deliver_summary(self.limiter.take(), now)
                 return
             assert isinstance(item, _Pending)
-            self._deliver_summary(self.limiter.due(now), now)
+            summary = self.limiter.due(now)
+            if summary is not None:
+                self._deliver_summary(summary, now)
             if not item.internal:
                 # The limiter only reads (type, reason, origin): decide before redacting the rest.
                 if not self.limiter.admit(rate_key(item.event_type, item.fields, self.mode), now):
@@ -115,7 +120,9 @@ class _Shared:
     def _now(self) -> float:
         try:
             now = self.clock()
-            if isinstance(now, (int, float)) and not isinstance(now, bool) and math.isfinite(now):
+            if (
+                type(now) is float or (isinstance(now, (int, float)) and not isinstance(now, bool))
+            ) and math.isfinite(now):
                 self.last_ts = float(now)
                 return self.last_ts
         except Exception:

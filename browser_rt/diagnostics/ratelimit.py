@@ -56,9 +56,11 @@ class _Bucket:
     last: float
 
     def refill(self, now: float) -> None:
-        elapsed = max(0.0, now - self.last)
-        self.tokens = min(self.capacity, self.tokens + elapsed * self.per_second)
-        self.last = max(self.last, now)
+        # Comparisons rather than min/max: this runs for every event, dropped or not.
+        if now > self.last:
+            tokens = self.tokens + (now - self.last) * self.per_second
+            self.tokens = tokens if tokens < self.capacity else self.capacity
+            self.last = now
 
 
 @dataclass

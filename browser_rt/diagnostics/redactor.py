@@ -76,21 +76,29 @@ def rate_key(event_type: object, fields: Mapping[str, object], mode: Mode) -> Ra
 
     Events repeat the same few keys, so keys made of plain strings are remembered (bounded).
     """
-    raw: dict[str, object] = {}
+    reason: object = None
+    origin: object = None
     for raw_name, value in fields.items():
-        name = str.__str__(raw_name)
-        if value is not None and name in _RATE_KEY_FIELDS:
-            raw[name] = value
-    reason, origin = raw.get("reason"), raw.get("origin")
+        if value is None:
+            continue
+        name = raw_name if type(raw_name) is str else str.__str__(raw_name)
+        if name in _RATE_KEY_FIELDS:
+            if name == "reason":
+                reason = value
+            else:
+                origin = value
     memo = (
         (event_type, reason, origin, mode)
-        if type(event_type) is str and _plain_or_none(reason) and _plain_or_none(origin)
+        if type(event_type) is str
+        and (reason is None or type(reason) is str)
+        and (origin is None or type(origin) is str)
         else None
     )
     if memo is not None:
         known = _rate_key_memo.get(memo)
         if known is not None:
             return known
+    raw = {name: value for name, value in (("reason", reason), ("origin", origin)) if value is not None}
     kept: dict[str, object] = {}
     for name, value in raw.items():
         # A value that fails its check is left out (redact lists it in invalid_fields instead).
@@ -107,11 +115,6 @@ def rate_key(event_type: object, fields: Mapping[str, object], mode: Mode) -> Ra
             _rate_key_memo.clear()
         _rate_key_memo[memo] = key
     return key
-
-
-def _plain_or_none(value: object) -> bool:
-    """Exactly `str` (no subclass whose methods could change between calls) or None."""
-    return value is None or type(value) is str
 
 
 def _type(event_type: object, internal: bool, invalid: list[str]) -> str:

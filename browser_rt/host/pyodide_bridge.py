@@ -101,24 +101,17 @@ def _deny_reason(text: str) -> DenyReason:
 
 
 class PyodideToolHost:
-    """A ToolHost over a JS object with `call(request)` and `abort(call_id)` (tool_bridge.mjs, or
-    in worker mode messages to it). The page decides on every call again; this adds nothing."""
+    """A ToolHost over a JS object with `call(call_id, tool, args_json)` and `abort(call_id)`
+    (tool_bridge.mjs's `callTool`, or in worker mode messages to it). The page decides on every
+    call again; this adds nothing. The three parts cross as a number and two strings, which
+    Pyodide passes without building a JS object per call."""
 
     def __init__(self, bridge: Any) -> None:
-        import js
-        from pyodide.ffi import to_js
-
         self._bridge = bridge
-        self._to_js = to_js
-        self._object_from_entries = js.Object.fromEntries
 
     async def call(self, request: ToolCall) -> str:
-        payload = self._to_js(
-            {"call_id": request.call_id, "tool": request.tool, "args": request.args_json},
-            dict_converter=self._object_from_entries,
-        )
         try:
-            result = await self._bridge.call(payload)
+            result = await self._bridge.call(request.call_id, request.tool, request.args_json)
         except asyncio.CancelledError:
             await self._bridge.abort(request.call_id)
             raise

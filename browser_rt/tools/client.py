@@ -7,7 +7,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from browser_rt.policy.json_text import json_depth
+from browser_rt.policy.json_text import nests_deeper_than
 from browser_rt.tools.errors import ToolDenied, ToolError, ToolNotGranted, ToolResultInvalid
 from browser_rt.tools.grant import TOOL_NAME, ToolGrant
 from browser_rt.tools.host import ToolCall, ToolHost, next_call_id
@@ -38,33 +38,33 @@ async def authorized_tool_call(
     way) is the account, and one event fewer keeps a call close to the cost of a direct one.
     Events carry the tool's name and sizes, never an argument or result value.
     """
-    fields = dict(context or {})
+    fields: Mapping[str, object] = context if context is not None else {}
     shown = name if isinstance(name, str) and TOOL_NAME.fullmatch(name) else "<invalid>"
     limits = grant.limits(name)
     refusal: ToolDenied | None = None
     args_json = ""
+    size = 0
     if limits is None:
         refusal = ToolNotGranted(shown)
     else:
-        args_json, refusal = _args_text(shown, args, limits.max_args_bytes, grant.max_depth)
-    size = len(args_json.encode("utf-8", "surrogatepass"))
-    _emit(
-        diagnostics,
-        "tool.decision",
-        "warn" if refusal else "info",
-        **fields,
-        tool=shown,
-        decision="deny" if refusal else "allow",
-        reason=refusal.reason if refusal else None,
-        request_bytes=size,
-    )
+        args_json, size, refusal = _args_text(shown, args, limits.max_args_bytes, grant.max_depth)
+    if diagnostics is not None:
+        # Called directly (not through _emit): the one event of every call, its fields packed once.
+        diagnostics.emit(
+            "tool.decision",
+            severity="warn" if refusal else "info",
+            **fields,
+            tool=shown,
+            decision="deny" if refusal else "allow",
+            reason=refusal.reason if refusal else None,
+            request_bytes=size,
+        )
     if refusal is not None:
         raise refusal
     assert limits is not None
     call = ToolCall(call_id=next_call_id(), tool=name, args_json=args_json, timeout_ms=limits.timeout_ms)
     loop = asyncio.get_running_loop()
     started = loop.time()
-    common = {**fields, "tool": shown, "request_id": call.call_id}
     try:
         text = await host.call(call)
         result = _parse_result(name, text, limits.max_result_bytes)
@@ -78,37 +78,64 @@ async def authorized_tool_call(
             diagnostics,
             "tool.error",
             "warn",
-            **common,
+            **fields,
+            tool=shown,
+            request_id=call.call_id,
             code=failure.code,
             duration_ms=_elapsed(loop, started),
         )
         raise
     except asyncio.CancelledError:
         _emit(
-            diagnostics, "tool.error", "warn", **common, code="aborted", duration_ms=_elapsed(loop, started)
+            diagnostics,
+            "tool.error",
+            "warn",
+            **fields,
+            tool=shown,
+            request_id=call.call_id,
+            code="aborted",
+            duration_ms=_elapsed(loop, started),
         )
         raise
     return result
 
 
+_ENCODER = json.JSONEncoder(allow_nan=False, separators=(",", ":"), ensure_ascii=False)
+"""Compact JSON, as `json.dumps(..., allow_nan=False, separators=(",", ":"), ensure_ascii=False)`
+writes it; made once, because `dumps` with options builds a new encoder on every call."""
+
+
+_DECODER = json.JSONDecoder()
+
+
 def _args_text(
     tool: str, args: Mapping[str, Any], max_bytes: int, max_depth: int
-) -> tuple[str, ToolDenied | None]:
-    """The arguments as compact JSON text, or the refusal that names what is wrong with them."""
+) -> tuple[str, int, ToolDenied | None]:
+    """The arguments as compact JSON text and its UTF-8 size, or the refusal that names what is
+    wrong with them."""
     try:
-        text = json.dumps(dict(args), allow_nan=False, separators=(",", ":"), ensure_ascii=False)
+        text = _ENCODER.encode(args if type(args) is dict else dict(args))
     except (TypeError, ValueError, RecursionError) as exc:
-        return "", ToolDenied(tool, "invalid_args", f"not JSON: {type(exc).__name__}")
-    if len(text.encode("utf-8", "surrogatepass")) > max_bytes:
-        return text, ToolDenied(tool, "args_too_large", f"more than {max_bytes} bytes of JSON")
-    if json_depth(text) > max_depth:
-        return text, ToolDenied(tool, "invalid_args", f"nested more than {max_depth} levels")
-    return text, None
+        return "", 0, ToolDenied(tool, "invalid_args", f"not JSON: {type(exc).__name__}")
+    size = len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+    if size > max_bytes:
+        return text, size, ToolDenied(tool, "args_too_large", f"more than {max_bytes} bytes of JSON")
+    if nests_deeper_than(text, max_depth):
+        return text, size, ToolDenied(tool, "invalid_args", f"nested more than {max_depth} levels")
+    return text, size, None
 
 
 def _parse_result(tool: str, text: object, max_bytes: int) -> Any:
     if not isinstance(text, str) or len(text) > max_bytes:
         raise ToolResultInvalid(tool, "the host answered with something that is not bounded JSON text")
+    # The page sends JSON.stringify's text, with no whitespace around it: decode it directly,
+    # and leave anything else to json.loads, which skips whitespace and refuses trailing text.
+    try:
+        value, end = _DECODER.raw_decode(text)
+        if end == len(text):
+            return value
+    except (ValueError, RecursionError):
+        pass
     try:
         return json.loads(text)
     except (ValueError, RecursionError):

@@ -78,6 +78,44 @@ test("a result that is not JSON, or too big, fails invalid_result; a throw gives
   assert.equal((await bridge.call(request("text"))).message, "plain text");
 });
 
+test("the bounds hold at their edges: nesting and UTF-8 size, both ways, counted once", async () => {
+  const nest = (depth, inner = 1) => Array.from({ length: depth }).reduce((value) => [value], inner);
+  const cyclic = { a: 1 };
+  cyclic.self = cyclic;
+  const { bridge, record } = bridgeOf({
+    echo: { handler: (args) => args, maxArgsBytes: 200 },
+    deep: (args) => nest(args.depth),
+    shallow: () => Array.from({ length: 100 }, () => []),
+    cycle: () => cyclic,
+    wide: { handler: () => "é".repeat(60), maxResultBytes: 122 },
+    wider: { handler: () => "é".repeat(61), maxResultBytes: 122 },
+    shifty: () => ({ get x() { throw new Error("gone"); } }),
+  });
+  // 32 levels of arguments pass (the object is one of them); 33 are refused unread.
+  assert.equal((await bridge.call(request("echo", `{"a": ${"[".repeat(31)}${"]".repeat(31)}}`))).ok, true);
+  assert.equal((await bridge.call(request("echo", `{"a": ${"[".repeat(32)}${"]".repeat(32)}}`))).reason, "invalid_args");
+  // Brackets in strings and escaped quotes do not count as nesting.
+  assert.equal((await bridge.call(request("echo", `{"a": "${"[".repeat(40)}\\\"[[["}`))).ok, true);
+  // 200 bytes of UTF-8 pass, 201 do not, although both are fewer than 200 UTF-16 units.
+  const at = `{"a": "x${"é".repeat(95)}"}`;
+  assert.equal(new TextEncoder().encode(at).length, 200);
+  const sent = await bridge.call(request("echo", at));
+  assert.equal(sent.ok, true);
+  assert.equal(record.at(-1).bytes_sent, 200);
+  assert.equal((await bridge.call(request("echo", `{"a": "${"é".repeat(96)}"}`))).reason, "args_too_large");
+  // Results: 32 levels pass, 33 fail with the spot named; many shallow arrays are fine.
+  assert.equal((await bridge.call(request("deep", '{"depth": 32}'))).ok, true);
+  const deep = await bridge.call(request("deep", '{"depth": 33}'));
+  assert.equal(deep.code, "invalid_result");
+  assert.match(deep.message, /result(\[0\]){32}: nested more than 32 levels/);
+  assert.equal((await bridge.call(request("shallow"))).ok, true);
+  assert.equal((await bridge.call(request("cycle"))).code, "invalid_result");
+  const wide = await bridge.call(request("wide"));
+  assert.deepEqual([wide.ok, wide.bytes], [true, 122]);
+  assert.equal((await bridge.call(request("wider"))).code, "invalid_result");
+  assert.equal((await bridge.call(request("shifty"))).code, "invalid_result");
+});
+
 test("the timeout answers at once and aborts the handler's signal", async () => {
   let seen = null;
   const { bridge, record } = bridgeOf({
@@ -109,6 +147,37 @@ test("abort(callId) fires the signal of that call only", async () => {
   bridge.abortAll();
   assert.equal((await second).code, "aborted");
   assert.equal(await bridge.abort(9999), false);
+});
+
+test("a call stopped while it waits for a slot is answered at once and never runs", async () => {
+  let started = 0;
+  const { bridge, record } = bridgeOf({
+    one: {
+      handler: (_args, ctx) => {
+        started += 1;
+        return new Promise((resolve) => ctx.signal.addEventListener("abort", () => resolve("stopped")));
+      },
+      maxConcurrent: 1,
+    },
+  });
+  const first = request("one");
+  const queued = request("one");
+  const running = bridge.call(first);
+  const waiting = bridge.call(queued);
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(started, 1);
+  assert.equal(await bridge.abort(queued.call_id), true);
+  assert.equal((await waiting).code, "aborted");
+  assert.equal(await bridge.abort(first.call_id), true);
+  assert.equal((await running).code, "aborted");
+  // The first handler settled on its signal, so its slot is free again for the next call.
+  const next = bridge.call(request("one"));
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(started, 2);
+  bridge.abortAll();
+  assert.equal((await next).code, "aborted");
+  assert.equal(bridge.inFlightCount(), 0);
+  assert.deepEqual(record.map((entry) => entry.code), ["aborted", "aborted", "aborted"]);
 });
 
 test("concurrency, queue and rate: a flood is refused rate_limited, the handler never sees more than its slots", async () => {
