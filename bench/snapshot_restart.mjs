@@ -1,5 +1,7 @@
 // Restart after a timeout, two bundles in one browser, alternating, one engine per run:
-//   node bench/snapshot_restart.mjs [chromium|firefox|webkit] [rounds] [restarts] BUNDLE_A BUNDLE_B   (webkit: under xvfb-run)
+//   node bench/snapshot_restart.mjs [chromium|firefox|webkit] [rounds] [restarts] BUNDLE_A BUNDLE_B [--fresh-browser]
+// (webkit: under xvfb-run; use --fresh-browser there: WebKitGTK 2.50 keeps running a worker that
+// was terminated while Python spun, so each restart leaves a thread busy until the browser exits)
 // Each bundle is served by its own `browser-rt serve`. Each round opens
 // bench/pages/snapshot_start.html?variant=worker on both, in alternating order: createRuntime()
 // in worker mode, then `restarts` restarts forced by a timeout on a busy loop, each timed from
@@ -14,7 +16,8 @@ const require = createRequire(import.meta.url);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const { launchEngine, freePort } = require(path.join(ROOT, "e2e", "engines.js"));
 
-const [engineName = "chromium", roundsText = "3", restartsText = "4", ...bundleArgs] = process.argv.slice(2);
+const freshBrowser = process.argv.includes("--fresh-browser");
+const [engineName = "chromium", roundsText = "3", restartsText = "4", ...bundleArgs] = process.argv.slice(2).filter((arg) => arg !== "--fresh-browser");
 if (bundleArgs.length !== 2) throw new Error("usage: snapshot_restart.mjs ENGINE ROUNDS RESTARTS BUNDLE_A BUNDLE_B");
 const rounds = Number(roundsText);
 const restarts = Number(restartsText);
@@ -42,10 +45,14 @@ async function serve(bundle) {
 
 const servers = [];
 for (const arg of bundleArgs) servers.push(await serve(path.resolve(ROOT, arg)));
-const engine = await launchEngine(engineName);
+let engine = await launchEngine(engineName);
 try {
   /** @param {{origin: string}} server */
   const sample = async (server) => {
+    if (freshBrowser) {
+      await engine.close();
+      engine = await launchEngine(engineName);
+    }
     await engine.open(`${server.origin}/bench/snapshot_start.html?variant=worker&restart=${restarts}&t=${Date.now()}`);
     const got = JSON.parse(await engine.waitForText('#result[data-state="done"]', 300_000));
     if (!got.ok || got.value !== 2 || got.restartValue !== 4 || got.restartStage !== "restart") throw new Error(`${server.origin}: ${JSON.stringify(got)}`);
@@ -58,7 +65,7 @@ try {
     for (const index of i % 2 ? [1, 0] : [0, 1]) got[index].push(await sample(servers[index]));
   }
   console.log(JSON.stringify({
-    engine: await engine.version(), rounds, restarts,
+    engine: await engine.version(), rounds, restarts, fresh_browser: freshBrowser,
     bundles: servers.map((server, index) => {
       const ms = got[index].flatMap((s) => s.restartMs).map(Math.round);
       return {
