@@ -238,6 +238,8 @@ async function startSession({ indexURL, policy, diagnostics, onProgress, bridge,
     readyResolve = resolve;
     readyReject = reject;
   });
+  // Awaited only once the snapshot is handed over: a load failure before that is not unhandled.
+  ready.catch(() => {});
 
   /** @param {number} id @param {{ok: true, value: unknown} | {ok: false, error: Error}} outcome */
   function settle(id, outcome) {
