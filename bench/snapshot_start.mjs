@@ -1,8 +1,9 @@
 // The memory snapshot's benchmark, one engine per run, apart from `make bench`:
-//   node bench/snapshot_start.mjs [chromium|firefox|webkit] [rounds] [bundle] [restart=0]   (webkit: under xvfb-run)
+//   node bench/snapshot_start.mjs [chromium|firefox|webkit] [rounds] [bundle] [restart=N]   (webkit: under xvfb-run)
 // Each round opens bench/pages/snapshot_start.html twice in the same browser, in alternating
 // order: a bare loadPyodide() to its first result (the peer), and createRuntime() in worker mode
-// to its first result, then a restart after a timeout. The bundle is served by `browser-rt serve`
+// to its first result, then N restarts after a timeout (restart=1 when not given), each to its
+// next result. The bundle is served by `browser-rt serve`
 // (which sends the worker's CSP). Both variants run with the same warm HTTP cache after the
 // first, unmeasured, round. Prints the medians and their ratio, then the transfer sizes: the
 // snapshot raw, gzip and brotli, against the bytes a normal boot fetches.
@@ -83,8 +84,9 @@ try {
     rounds,
     bare_ms: bare.map(Math.round),
     worker_ms: worker.map((w) => Math.round(w.ms)),
-    restart_ms: worker.filter((w) => w.restartMs !== null).map((w) => Math.round(w.restartMs)),
+    restart_ms: worker.flatMap((w) => w.restartMs).map(Math.round),
     boots: [...new Set(worker.flatMap((w) => w.boots))],
+    handouts: [...new Set(worker.map((w) => (w.handouts ?? []).join(",")))],
     restart_stages: [...new Set(worker.map((w) => w.restartStage))],
   };
   const ratio = median(figures.worker_ms) / median(figures.bare_ms);

@@ -18,7 +18,7 @@ const ESCAPES = "every ambient escape is blocked";
 
 /** @type {import("./engines").EngineDriver} */
 let engine;
-/** @type {{origin: string, folder: string, stop: () => void}[]} */
+/** @type {{origin: string, folder: string, stop: () => void, requests: () => string[]}[]} */
 const hosts = [];
 
 test.describe.configure({ mode: "serial" });
@@ -49,10 +49,11 @@ async function host(change) {
  * Run the check page's suite and return its report; every check must pass.
  * @param {string} origin @param {string} mode @param {string} snapshot what the boot must report
  * @param {string} [only] one check by name ("none": only the checks every run makes)
+ * @param {string} [extra] more of the check page's query (`&restart=1`)
  */
-async function suite(origin, mode, snapshot, only) {
+async function suite(origin, mode, snapshot, only, extra = "") {
   await fetch(`${OTHER}/__reset`);
-  await engine.open(`${checksURL(`${origin}/security.html`, mode, only)}&snapshot=${snapshot}`);
+  await engine.open(`${checksURL(`${origin}/security.html`, mode, only)}&snapshot=${snapshot}${extra}`);
   const report = JSON.parse(await engine.waitForText('#results[data-state="done"]', 240_000));
   // With `only`, the checks that need the whole suite's traffic (the bridge record) cannot hold.
   const required = only ? [only, "worker starts", `the runtime booted: ${snapshot}`] : null;
@@ -110,6 +111,17 @@ test("page mode restores the snapshot too", async () => {
   await suite(intact.origin, "page", "restored");
 });
 
+test("a restarted worker restores the page's verified copy: one download, and the whole security suite holds in it", async () => {
+  test.setTimeout(420_000);
+  // A host of its own: its log holds only this visit, and the browser has nothing of it cached.
+  const fresh = await host();
+  const report = await suite(fresh.origin, "worker", "restored", undefined, "&restart=1");
+  const restart = detail(report, "a restart restores the page's verified copy of the snapshot");
+  expect(restart).toMatchObject({ stage: "restart", handouts: [false, true] });
+  const asked = (/** @type {string} */ name) => fresh.requests().filter((p) => p.split("?")[0] === `/pyodide/${name}`).length;
+  expect({ snapshot: asked(SNAPSHOT_FILE), description: asked("browser_rt-snapshot.json") }).toEqual({ snapshot: 1, description: 1 });
+});
+
 test("a restart after an interrupt restores the snapshot again", async ({ page }, testInfo) => {
   test.skip(testInfo.project.name !== "chromium", "drives the page with Playwright (Chromium)");
   test.setTimeout(120_000);
@@ -123,8 +135,9 @@ test("a restart after an interrupt restores the snapshot again", async ({ page }
     return {
       stage: error?.stage, value, restartMs: Math.round(performance.now() - stopped), totalMs: Math.round(performance.now() - started),
       boots: w.events.filter((/** @type {any} */ e) => String(e.type).startsWith("snapshot.")).map((/** @type {any} */ e) => e.type),
+      handouts: w.events.filter((/** @type {any} */ e) => e.type === "worker.snapshot").map((/** @type {any} */ e) => e.reused),
     };
   });
   console.log(`[chromium] restart after a timeout: first result ${got.restartMs} ms after the interrupted run ended`);
-  expect(got).toMatchObject({ stage: "restart", value: 2, boots: ["snapshot.restored", "snapshot.restored"] });
+  expect(got).toMatchObject({ stage: "restart", value: 2, boots: ["snapshot.restored", "snapshot.restored"], handouts: [false, true] });
 });

@@ -14,7 +14,8 @@ const ROOT = path.resolve(__dirname, "..");
 /**
  * @param {{copy?: string, files?: Record<string, string | Buffer>}} contents a folder to copy
  *   in, and files to write (relative path -> content)
- * @returns {Promise<{origin: string, folder: string, stop: () => void}>}
+ * @returns {Promise<{origin: string, folder: string, stop: () => void, requests: () => string[]}>}
+ *   `requests` lists the paths the host was asked for (GET, HEAD), from its own log
  */
 async function startPlainStaticHost({ copy, files = {} }) {
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), "browser-rt-static-"));
@@ -24,7 +25,19 @@ async function startPlainStaticHost({ copy, files = {} }) {
     fs.writeFileSync(path.join(folder, name), content);
   }
   const port = await freePort();
-  const server = spawn(path.join(ROOT, ".venv", "bin", "python"), ["-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", folder], { stdio: "ignore" });
+  const server = spawn(path.join(ROOT, ".venv", "bin", "python"), ["-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", folder], { stdio: ["ignore", "ignore", "pipe"] });
+  /** @type {string[]} */
+  const requests = [];
+  let pendingLog = "";
+  // http.server logs one line per request on stderr: `... "GET /path HTTP/1.1" 200 -`.
+  server.stderr?.setEncoding("utf8").on("data", (/** @type {string} */ chunk) => {
+    const lines = (pendingLog + chunk).split("\n");
+    pendingLog = lines.pop() ?? "";
+    for (const line of lines) {
+      const match = /"(?:GET|HEAD) (\S+) HTTP/.exec(line);
+      if (match) requests.push(match[1]);
+    }
+  });
   const origin = `http://127.0.0.1:${port}`;
   const stop = () => {
     server.kill();
@@ -44,7 +57,7 @@ async function startPlainStaticHost({ copy, files = {} }) {
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return { origin, folder, stop };
+  return { origin, folder, stop, requests: () => requests.slice() };
 }
 
 module.exports = { startPlainStaticHost, ROOT };

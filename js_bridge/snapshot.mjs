@@ -25,16 +25,20 @@ const PYODIDE_MAGIC = 1886286592;
 /**
  * @typedef {{ok: true, pyodide: any, packages: string[], ms: number}} Restored
  * @typedef {{ok: false, reason: string, detail: string}} NotRestored
+ * @typedef {{info: SnapshotInfo, bytes: Uint8Array}} VerifiedSnapshot the container, its sha256
+ *   and size checked against the description
+ * @typedef {{file: string, sha256: string, bytes: number, build_id: string, pyodide: string, packages: string[]}} SnapshotInfo
  */
 
 /**
- * Restore Pyodide from the bundle's snapshot, or say why not.
+ * Read the bundle's snapshot and check its bytes against the recorded sha256 (SubtleCrypto) and
+ * size. Nothing here runs the snapshot, so the page can do it once for every worker it starts.
  * @param {URL} indexURL the bundle's pyodide/ folder
- * @param {{loadPyodide: Function, version: string}} core the bundle's pyodide.mjs
- * @param {Record<string, unknown>} options what loadPyodide would get besides the snapshot
- * @returns {Promise<Restored | NotRestored>}
+ * @param {string | null} [version] this Pyodide's version, when known: a snapshot made for
+ *   another one is refused before its bytes are downloaded
+ * @returns {Promise<({ok: true, ms: number} & VerifiedSnapshot) | NotRestored>}
  */
-export async function restoreFromSnapshot(indexURL, core, options) {
+export async function readVerifiedSnapshot(indexURL, version = null) {
   const started = performance.now();
   let info;
   try {
@@ -42,7 +46,7 @@ export async function restoreFromSnapshot(indexURL, core, options) {
   } catch (error) {
     return notRestored("missing", `${SNAPSHOT_INFO}: ${describe(error)}`);
   }
-  const problem = infoProblem(info, core.version);
+  const problem = infoProblem(info, version);
   if (problem) return problem;
   let bytes;
   try {
@@ -56,6 +60,28 @@ export async function restoreFromSnapshot(indexURL, core, options) {
   if (bytes.length !== info.bytes || digest !== info.sha256) {
     return notRestored("hash_mismatch", `${info.file}: sha256 ${digest} (${bytes.length} bytes), the bundle recorded ${info.sha256} (${info.bytes} bytes)`);
   }
+  return { ok: true, info, bytes, ms: Math.round(performance.now() - started) };
+}
+
+/**
+ * Restore Pyodide from the bundle's snapshot, or say why not.
+ * @param {URL} indexURL the bundle's pyodide/ folder
+ * @param {{loadPyodide: Function, version: string}} core the bundle's pyodide.mjs
+ * @param {Record<string, unknown>} options what loadPyodide would get besides the snapshot
+ * @param {VerifiedSnapshot | null} [verified] the snapshot as the page already read and
+ *   verified it (worker mode: snapshot_source.mjs); absent, it is read and verified here
+ * @returns {Promise<Restored | NotRestored>}
+ */
+export async function restoreFromSnapshot(indexURL, core, options, verified = null) {
+  const started = performance.now();
+  if (verified === null) {
+    const read = await readVerifiedSnapshot(indexURL, core.version);
+    if (!read.ok) return read;
+    verified = read;
+  }
+  const { info, bytes } = verified;
+  const problem = infoProblem(info, core.version);
+  if (problem) return problem;
   const parsed = parseContainer(bytes);
   if ("reason" in parsed) return parsed;
   if (parsed.header.build_id !== info.build_id || parsed.header.pyodide !== core.version) {
@@ -84,7 +110,7 @@ export async function restoreFromSnapshot(indexURL, core, options) {
 
 /**
  * @param {any} info the parsed browser_rt-snapshot.json
- * @param {string} version this Pyodide's version
+ * @param {string | null} version this Pyodide's version (null: not known yet)
  * @returns {NotRestored | null}
  */
 function infoProblem(info, version) {
@@ -94,7 +120,7 @@ function infoProblem(info, version) {
     && typeof info.build_id === "string" && typeof info.pyodide === "string"
     && Array.isArray(info.packages) && info.packages.every((/** @type {unknown} */ name) => typeof name === "string");
   if (!fields) return notRestored("malformed", `${SNAPSHOT_INFO}: not a snapshot description`);
-  if (info.pyodide !== version) return notRestored("build_mismatch", `${SNAPSHOT_INFO}: made for Pyodide ${info.pyodide}, this is ${version}`);
+  if (version !== null && info.pyodide !== version) return notRestored("build_mismatch", `${SNAPSHOT_INFO}: made for Pyodide ${info.pyodide}, this is ${version}`);
   return null;
 }
 

@@ -96,6 +96,17 @@ function canBlock() {
 /** Batches Python's output into few messages (output.mjs). */
 const output = createOutputBatcher((stream, lines) => send({ type: WorkerMessage.OUTPUT, stream, lines }));
 
+/**
+ * The snapshot the page read, verified and copied for this worker (snapshot_source.mjs), or
+ * null: the page found none it could use and said why, and the worker boots the normal way.
+ * @param {any} data the init message
+ * @returns {import("./snapshot.mjs").VerifiedSnapshot | null}
+ */
+function verifiedSnapshot(data) {
+  const given = data.snapshot;
+  return given && given.bytes instanceof Uint8Array && given.info && typeof given.info === "object" ? given : null;
+}
+
 /** @param {any} data */
 async function init(data) {
   // Before Pyodide: nothing but this module has run in the realm yet.
@@ -105,7 +116,9 @@ async function init(data) {
   const pyodide = await bootPython(new URL(data.indexURL), (stage, fraction) => send({ type: WorkerMessage.PROGRESS, stage, fraction }), {
     packages: data.packages ?? [], write: output.write, files, memoryLimitBytes: data.memoryLimitBytes ?? null,
     stored: data.storage ? data.storage.files : null, onEvent: (event) => send({ type: WorkerMessage.EVENT, event }),
+    snapshot: verifiedSnapshot(data),
   });
+  data.snapshot = null; // restored into the heap: the bytes can go
   if (data.interruptBuffer) pyodide.setInterruptBuffer(data.interruptBuffer);
   // The page answers a fatal failure the way it answers a run that will not stop: a fresh worker.
   onFatal(pyodide, () => send({ type: WorkerMessage.FATAL }));

@@ -17,6 +17,7 @@ import { diagnosticsForPython } from "./diagnostics_options.mjs";
 import { PythonError, RunInterruptedError, WorkerIsolationError } from "./errors.mjs";
 import { PageMessage, WorkerMessage, readWorkerMessage } from "./protocol.mjs";
 import { checkCall, checkRunOptions, fileBytes, resolveFsPath } from "./run_options.mjs";
+import { createSnapshotSource } from "./snapshot_source.mjs";
 import { isolationHelp, isolationProblems, metaPolicies, parsePolicies, workerHeaderPolicy } from "./worker_policy.mjs";
 
 /** How long a cancelled run has to stop before the next stage. */
@@ -61,7 +62,9 @@ export async function startInWorker(settings) {
     await restart(target, "fatal");
     events.deliverPageEvent({ type: "runtime.interrupted", severity: "warn", stage: "restart", reason: "fatal", runs });
   };
-  let session = await startSession(settings, scriptURL, shape, drop, onFatal);
+  // Read and verified once; every worker, restarts included, gets its own copy (snapshot_source.mjs).
+  const snapshots = createSnapshotSource(settings.indexURL);
+  let session = await startSession(settings, scriptURL, shape, drop, onFatal, snapshots);
   /** @type {Promise<Session> | null} */
   let restarting = null;
   let closed = false;
@@ -104,7 +107,7 @@ export async function startInWorker(settings) {
     if (restarting || old !== session) return;
     old.terminate(new RunInterruptedError(reason, "restart"));
     settings.tools.bridge.abortAll(); // the calls of the stopped worker have no one to answer
-    restarting = startSession(settings, scriptURL, shape, drop, onFatal);
+    restarting = startSession(settings, scriptURL, shape, drop, onFatal, snapshots);
     try {
       session = await restarting;
     } finally {
@@ -184,6 +187,7 @@ export async function startInWorker(settings) {
       if (closed) return;
       closed = true;
       (await (restarting ?? Promise.resolve(session))).terminate(new Error("runtime is closed"));
+      snapshots.release();
       settings.tools.bridge.abortAll();
       settings.storage?.close();
     },
@@ -209,9 +213,10 @@ export async function startInWorker(settings) {
  * @param {"meta" | "header"} shape
  * @param {(reason: string) => void} drop
  * @param {(session: Session) => void} onFatal called when Pyodide in this worker failed fatally
+ * @param {ReturnType<typeof createSnapshotSource>} snapshots the page's verified snapshot
  * @returns {Promise<Session>}
  */
-async function startSession({ indexURL, policy, diagnostics, onProgress, bridge, events, output, packages, files, tools, memoryLimitBytes, storage }, scriptURL, shape, drop, onFatal) {
+async function startSession({ indexURL, policy, diagnostics, onProgress, bridge, events, output, packages, files, tools, memoryLimitBytes, storage }, scriptURL, shape, drop, onFatal, snapshots) {
   // A restarted worker gets what was last committed: what the old one had not flushed is gone.
   const stored = storage ? await storage.snapshot() : null;
   const worker = shape === "meta"
@@ -233,6 +238,8 @@ async function startSession({ indexURL, policy, diagnostics, onProgress, bridge,
     readyResolve = resolve;
     readyReject = reject;
   });
+  // Awaited only once the snapshot is handed over: a load failure before that is not unhandled.
+  ready.catch(() => {});
 
   /** @param {number} id @param {{ok: true, value: unknown} | {ok: false, error: Error}} outcome */
   function settle(id, outcome) {
@@ -331,11 +338,14 @@ async function startSession({ indexURL, policy, diagnostics, onProgress, bridge,
     const hint = shape === "meta" ? " (the page's CSP must allow worker-src blob:)" : "";
     readyReject(new Error(`browser_rt worker failed to load${hint}`));
   };
+  // The worker module loads meanwhile; on a restart the copy is ready at once.
+  const handout = await snapshots.forWorker();
+  events.deliverPageEvent(handout.event);
   worker.postMessage({
     type: PageMessage.INIT, indexURL: indexURL.href, policy, diagnostics: diagnosticsForPython(diagnostics),
     packages, files, interruptBuffer, toolsJSON: tools.grantJSON, memoryLimitBytes,
-    storage: storage ? { grant: storage.grant, files: stored } : null,
-  }, stored ? [...new Set(stored.map(([, bytes]) => bytes.buffer))] : []);
+    storage: storage ? { grant: storage.grant, files: stored } : null, snapshot: handout.snapshot,
+  }, [...(stored ? new Set(stored.map(([, bytes]) => bytes.buffer)) : []), ...handout.transfer]);
   /** @type {any} */
   let readyMessage;
   try {

@@ -38,6 +38,8 @@ const ONLY = params.get("only");
 // How the runtime must have booted (e2e/snapshot.spec.js): "restored" from the bundle's memory
 // snapshot, or the reason it fell back; absent, either is fine.
 const SNAPSHOT = params.get("snapshot");
+// restart=1 (e2e/snapshot.spec.js): the worker suite runs in a worker restarted after a timeout.
+const RESTART = params.get("restart") === "1";
 const status = document.getElementById("status");
 
 /** @type {{name: string, ok: boolean, detail: unknown}[]} */
@@ -329,6 +331,22 @@ async function appStateSnapshot() {
   return state;
 }
 
+/**
+ * Stop a busy run by its timeout, which ends in a fresh worker; the suite then runs in that one.
+ * The page hands it the copy of the snapshot it verified at the start (snapshot_source.mjs).
+ * @param {any} rt
+ */
+async function restartWorker(rt) {
+  const stopped = await rt.runPythonAsync("while True:\n    pass", { timeout: 300 }).catch((error) => error);
+  const value = await rt.runPythonAsync("1 + 1");
+  const handouts = events.filter((e) => e.type === "worker.snapshot").map((e) => e.reused);
+  const boots = events.filter((e) => String(e.type).startsWith("snapshot.")).map((e) => e.type);
+  check("a restart restores the page's verified copy of the snapshot",
+    stopped?.stage === "restart" && value === 2 && JSON.stringify(handouts) === "[false,true]"
+      && JSON.stringify(boots) === JSON.stringify(["snapshot.restored", "snapshot.restored"]),
+    { stage: stopped?.stage, value, handouts, boots });
+}
+
 async function workerSuite() {
   await plantAppState();
   let rt;
@@ -338,7 +356,8 @@ async function workerSuite() {
     check("worker starts", false, { name: error?.name, message: String(error?.message) });
     return;
   }
-  const isolation = events.find((e) => e.type === "worker.isolation");
+  if (RESTART) await restartWorker(rt);
+  const isolation = events.findLast((e) => e.type === "worker.isolation");
   // A door this engine does not have is named, not skipped: it was absent before revocation.
   const revoked = isolation?.revoked ?? [];
   const closed = isolation?.closed ?? [];

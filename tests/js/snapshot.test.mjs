@@ -2,6 +2,8 @@
 // random state as a normal boot has them), and boots the normal way, with a snapshot.fallback
 // event naming why, when the snapshot is missing, one byte differs, it was made for another
 // Pyodide, or it would hand Python a JS object. The same in the browser: e2e/snapshot.spec.js.
+// Worker mode's page-side copy (snapshot_source.mjs): read and verified once, then a fresh copy
+// for every worker, which no worker's change to its own copy can reach.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
@@ -11,7 +13,8 @@ import path from "node:path";
 import { bundleDir } from "./helpers.mjs";
 
 const { createRuntime } = await import(`${bundleDir()}/js_bridge/index.mjs`);
-const { parseContainer, SNAPSHOT_INFO } = await import(`${bundleDir()}/js_bridge/snapshot.mjs`);
+const { parseContainer, readVerifiedSnapshot, SNAPSHOT_INFO } = await import(`${bundleDir()}/js_bridge/snapshot.mjs`);
+const { createSnapshotSource } = await import(`${bundleDir()}/js_bridge/snapshot_source.mjs`);
 const PYODIDE = path.join(bundleDir(), "pyodide");
 const INFO = JSON.parse(readFileSync(path.join(PYODIDE, SNAPSHOT_INFO), "utf8"));
 
@@ -122,4 +125,58 @@ test("parseContainer names what is wrong with a container, and never throws", ()
     const got = parseContainer(bytes);
     assert.equal(got.reason, reason, JSON.stringify(got));
   }
+});
+
+/** The page's snapshot source over `folder`, counting how often it reads the snapshot. */
+function countingSource(folder) {
+  const counter = { reads: 0 };
+  const source = createSnapshotSource(new URL(`file://${folder}/`), (url) => {
+    counter.reads += 1;
+    return readVerifiedSnapshot(url);
+  });
+  return { source, counter };
+}
+
+const sha256 = (bytes) => createHash("sha256").update(bytes).digest("hex");
+
+test("the page reads and verifies the snapshot once, then hands each worker a fresh copy no worker can change", async () => {
+  const { source, counter } = countingSource(PYODIDE);
+  const first = await source.forWorker();
+  assert.deepEqual([first.event.type, first.event.reused, first.event.bytes], ["worker.snapshot", false, INFO.bytes]);
+  assert.equal(sha256(first.snapshot.bytes), INFO.sha256);
+  // A hostile worker rewrites the copy it was given, then the page starts another worker.
+  const given = structuredClone(first.snapshot, { transfer: first.transfer });
+  assert.equal(first.snapshot.bytes.byteLength, 0, "the copy was transferred: the page kept no handle on it");
+  given.bytes.fill(0x41, 0, 4096);
+  given.info.sha256 = "0".repeat(64);
+  for (let restart = 0; restart < 2; restart++) {
+    const next = await source.forWorker();
+    assert.deepEqual([next.event.type, next.event.reused], ["worker.snapshot", true]);
+    assert.equal(sha256(next.snapshot.bytes), INFO.sha256, "a restart restores exactly the verified bytes");
+    assert.equal(next.snapshot.info.sha256, INFO.sha256);
+    assert.notEqual(next.snapshot.bytes.buffer, given.bytes.buffer);
+    assert.deepEqual(next.transfer, [next.snapshot.bytes.buffer]);
+    next.snapshot.bytes.fill(0x42);
+  }
+  assert.equal(counter.reads, 1, "a restart neither downloads nor hashes the snapshot again");
+  source.release();
+  await source.forWorker();
+  assert.equal(counter.reads, 2, "a released source reads again");
+});
+
+test("a snapshot that does not verify is reported on every worker start, and read once", async (t) => {
+  const copy = variant(t, (folder) => {
+    const file = path.join(folder, INFO.file);
+    const bytes = readFileSync(file);
+    bytes[bytes.length - 1000] ^= 1;
+    writeFileSync(file, bytes);
+  });
+  const { source, counter } = countingSource(copy);
+  for (let start = 0; start < 2; start++) {
+    const got = await source.forWorker();
+    assert.equal(got.snapshot, null);
+    assert.deepEqual(got.transfer, []);
+    assert.deepEqual([got.event.type, got.event.reason], ["snapshot.fallback", "hash_mismatch"]);
+  }
+  assert.equal(counter.reads, 1);
 });
