@@ -64,8 +64,9 @@ def test_a_steady_rise_is_a_leak_and_noise_is_not() -> None:
 def test_the_plugin_benchmark_runs_at_smoke_size() -> None:
     if not (BUNDLE / "pyodide" / "pyodide.mjs").is_file():
         pytest.skip("no bundle at build/bundle: run `make bundle` first")
+    options = ["--suite", "generated", "--runtime", "node", "--rounds", "1"]
     done = subprocess.run(
-        [sys.executable, "-m", "bench.plugin_session", "--files", "1", "--tests", "3", "--rounds", "1"],
+        [sys.executable, "-m", "bench.plugin_session", *options],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -73,4 +74,5 @@ def test_the_plugin_benchmark_runs_at_smoke_size() -> None:
         check=True,
     )
     figures = json.loads(done.stdout)
-    assert figures["tests"] == 3 and figures["bare_session_s"] > 0 and figures["plugin_s"] > 0
+    assert figures["tests"] == 10 and figures["outcomes"] == {"passed": 10} and figures["differing"] == []
+    assert figures["bare_session_s"][0] > 0 and figures["plugin_s"][0] > 0 and figures["ratio"] > 0

@@ -28,8 +28,7 @@ import pytest
 from browser_rt.testing import EXPECTED_RUNTIME_VARIABLE
 from browser_rt.testing.fixes import enabled
 from browser_rt.testing.lane_runner import LaneRunner, SessionRun
-from browser_rt.testing.lanes import Unit, lane_count, split
-from browser_rt.testing.plugin import lanes_wanted
+from browser_rt.testing.lanes import Unit, lane_count, lanes_wanted, split
 from browser_rt.testing.project import (
     TEST_DEPENDENCIES_INI,
     PlanInputs,
@@ -137,7 +136,9 @@ class Forwarder:
             lane_count(lanes_wanted(self.config)),
         )
         self.lanes = len(work)
-        LaneRunner(self, session, plan, by_runtime, work).run()
+        in_test = timeout_s(self.config)
+        deadlines = (in_test, max(in_test, BETWEEN_TESTS_S))
+        LaneRunner(self, session, plan, by_runtime, work, deadlines).run()
 
     # -- one interpreter's session, message by message -------------------------------------------
 

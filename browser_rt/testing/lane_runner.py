@@ -93,8 +93,11 @@ class LaneRunner:
         plan: ProjectPlan,
         by_runtime: dict[str, dict[str, pytest.Item]],
         work: list[list[LaneSession]],
+        deadlines: tuple[float, float],
     ) -> None:
+        """`deadlines`: the silence allowed inside a test, and outside one (seconds)."""
         self.forwarder = forwarder
+        self.deadlines = deadlines
         self.session = session
         self.plan = plan
         self.by_runtime = by_runtime
@@ -140,17 +143,13 @@ class LaneRunner:
             self.active.pop(lane, None)
 
     def launch(self, lane: int, runtime: str, pending: list[str]) -> None:
-        from browser_rt.testing.forward import BETWEEN_TESTS_S, timeout_s
-
         by_nodeid = self.by_runtime[runtime]
         run = SessionRun(lane, runtime, self.plan, pending, by_nodeid)
         spec = self.forwarder.spec(runtime, self.plan, pending, by_nodeid)
-        in_test = timeout_s(self.forwarder.config)
-        deadlines = (in_test, max(in_test, BETWEEN_TESTS_S))
         self.active[lane] = run
         threading.Thread(
             target=pump,
-            args=(run, self.forwarder.start_session, spec, self.events, *deadlines),
+            args=(run, self.forwarder.start_session, spec, self.events, *self.deadlines),
             name=f"browser-rt-lane-{lane}",
             daemon=True,
         ).start()

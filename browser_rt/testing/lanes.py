@@ -18,6 +18,15 @@ import pytest
 
 NUMPROCESSES_OPTION = "numprocesses"
 """The `dest` of `-n` (pytest-xdist's own, or the plugin's where xdist is not installed)."""
+TAKEN_FROM_XDIST = pytest.StashKey[object]()
+"""-n's value where xdist defined the flag: the plugin takes it before xdist acts on it."""
+
+
+def lanes_wanted(config: pytest.Config) -> object:
+    """-n's value, whichever plugin defined the flag."""
+    if TAKEN_FROM_XDIST in config.stash:
+        return config.stash[TAKEN_FROM_XDIST]
+    return getattr(config.option, NUMPROCESSES_OPTION, None)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from browser_rt.testing.lanes import NUMPROCESSES_OPTION
+from browser_rt.testing.lanes import NUMPROCESSES_OPTION, TAKEN_FROM_XDIST, lanes_wanted
 
 if TYPE_CHECKING:
     from browser_rt.testing.forward import Forwarder
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 IN_PYODIDE = sys.platform == "emscripten"
 _FORWARDER: pytest.StashKey[Forwarder] = pytest.StashKey()
 _CHROME_LOG = pytest.StashKey[Path | None]()
-_LANES = pytest.StashKey[object]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -103,18 +102,11 @@ def pytest_cmdline_main(config: pytest.Config) -> object:
         and getattr(config.option, "run_in_pyodide", False)
         and config.pluginmanager.hasplugin("xdist")
     ):
-        config.stash[_LANES] = getattr(config.option, NUMPROCESSES_OPTION, None)
+        config.stash[TAKEN_FROM_XDIST] = getattr(config.option, NUMPROCESSES_OPTION, None)
         setattr(config.option, NUMPROCESSES_OPTION, None)
         if getattr(config.option, "dist", "no") != "no":
             config.option.dist = "no"
     return (yield)
-
-
-def lanes_wanted(config: pytest.Config) -> object:
-    """-n's value, whichever plugin defined the flag."""
-    if _LANES in config.stash:
-        return config.stash[_LANES]
-    return getattr(config.option, NUMPROCESSES_OPTION, None)
 
 
 def pytest_configure(config: pytest.Config) -> None:
