@@ -27,7 +27,9 @@ const PYODIDE_MAGIC = 1886286592;
  * @typedef {{ok: false, reason: string, detail: string}} NotRestored
  * @typedef {{info: SnapshotInfo, bytes: Uint8Array}} VerifiedSnapshot the container, its sha256
  *   and size checked against the description
- * @typedef {{file: string, sha256: string, bytes: number, build_id: string, pyodide: string, packages: string[]}} SnapshotInfo
+ * @typedef {{file: string, sha256: string, bytes: number, build_id: string, pyodide: string, packages: string[],
+ *   gzip?: {file: string, sha256: string, bytes: number}}} SnapshotInfo the description; `gzip` names
+ *   the same container compressed, read instead where the engine can unpack it
  */
 
 /**
@@ -48,9 +50,14 @@ export async function readVerifiedSnapshot(indexURL, version = null) {
   }
   const problem = infoProblem(info, version);
   if (problem) return problem;
-  let bytes;
+  // The gzip copy is a fifth of the bytes on the wire, from a host that compresses nothing; the
+  // sha256 below is of what it unpacks to, so either copy must give the recorded bytes. Where it
+  // cannot be read or unpacked, the plain file still serves.
+  let bytes = info.gzip && typeof globalThis.DecompressionStream === "function" && new URL(info.gzip.file, indexURL).protocol !== "file:"
+    ? await readGzip(new URL(info.gzip.file, indexURL), info.bytes).catch(() => null)
+    : null;
   try {
-    bytes = await readBytes(new URL(info.file, indexURL));
+    bytes ??= await readBytes(new URL(info.file, indexURL));
   } catch (error) {
     return notRestored("missing", `${info.file}: ${describe(error)}`);
   }
@@ -118,7 +125,9 @@ function infoProblem(info, version) {
     && typeof info.sha256 === "string" && /^[0-9a-f]{64}$/.test(info.sha256)
     && Number.isSafeInteger(info.bytes) && info.bytes > 0 && info.bytes < MAX_BYTES
     && typeof info.build_id === "string" && typeof info.pyodide === "string"
-    && Array.isArray(info.packages) && info.packages.every((/** @type {unknown} */ name) => typeof name === "string");
+    && Array.isArray(info.packages) && info.packages.every((/** @type {unknown} */ name) => typeof name === "string")
+    && (info.gzip === undefined || (info.gzip && typeof info.gzip === "object" && typeof info.gzip.file === "string"
+      && /^[\w.-]+$/.test(info.gzip.file) && Number.isSafeInteger(info.gzip.bytes) && info.gzip.bytes > 0));
   if (!fields) return notRestored("malformed", `${SNAPSHOT_INFO}: not a snapshot description`);
   if (version !== null && info.pyodide !== version) return notRestored("build_mismatch", `${SNAPSHOT_INFO}: made for Pyodide ${info.pyodide}, this is ${version}`);
   return null;
@@ -249,6 +258,33 @@ async function readBytes(url) {
   const response = await fetch(url.href);
   if (!response.ok) throw new Error(`HTTP ${response.status}`);
   return new Uint8Array(await response.arrayBuffer());
+}
+
+/**
+ * The gzip copy, unpacked as it arrives into a buffer of the size the description records: a
+ * stream that unpacks to more (or less) is refused, so a hostile host cannot make the page
+ * allocate past it.
+ * @param {URL} url
+ * @param {number} size the unpacked size the description records
+ */
+async function readGzip(url, size) {
+  const response = await fetch(url.href);
+  if (!response.ok || response.body === null) throw new Error(`HTTP ${response.status}`);
+  const out = new Uint8Array(size);
+  let filled = 0;
+  const reader = response.body.pipeThrough(new DecompressionStream("gzip")).getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (filled + value.length > size) {
+      await reader.cancel();
+      throw new Error(`${url.pathname} unpacks to more than ${size} bytes`);
+    }
+    out.set(value, filled);
+    filled += value.length;
+  }
+  if (filled !== size) throw new Error(`${url.pathname} unpacks to ${filled} bytes, not ${size}`);
+  return out;
 }
 
 /** @param {URL} url */

@@ -5,6 +5,7 @@ and e2e/snapshot.spec.js show the restore)."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import shutil
 import time
@@ -15,6 +16,7 @@ import pytest
 from browser_rt.tooling import snapshot as snapshots
 from browser_rt.tooling.package_data import PYODIDE_NPM_VERSION
 from browser_rt.tooling.snapshot import (
+    SNAPSHOT_GZIP_NAME,
     SNAPSHOT_INFO_NAME,
     SNAPSHOT_NAME,
     SnapshotError,
@@ -133,6 +135,27 @@ def test_the_bundle_records_the_snapshot_and_verify_catches_one_changed_byte(tmp
     target.write_bytes(bytes(data))
     report = verify_bundle(copy)
     assert report.changed == [f"pyodide/{SNAPSHOT_NAME}"]
+
+
+def test_the_gzip_copy_unpacks_to_the_snapshot_and_verify_catches_one_changed_byte(tmp_path: Path) -> None:
+    if not (BUNDLE / "pyodide" / SNAPSHOT_GZIP_NAME).is_file():
+        pytest.skip(f"{BUNDLE} has no compressed snapshot: run `make bundle`")
+    manifest = json.loads((BUNDLE / "bundle-manifest.json").read_text(encoding="utf-8"))
+    packed = manifest["snapshot"]["gzip"]
+    assert packed["file"] == SNAPSHOT_GZIP_NAME
+    assert packed["sha256"] == manifest["files"][f"pyodide/{SNAPSHOT_GZIP_NAME}"]
+    raw = (BUNDLE / "pyodide" / SNAPSHOT_NAME).read_bytes()
+    gz = (BUNDLE / "pyodide" / SNAPSHOT_GZIP_NAME).read_bytes()
+    assert gzip.decompress(gz) == raw
+    assert len(gz) == packed["bytes"] < len(raw) // 3
+    assert gz[4:8] == bytes(4) and not gz[3] & 0x08, "no time and no file name in the header"
+    copy = tmp_path / "bundle"
+    shutil.copytree(BUNDLE, copy)
+    target = copy / "pyodide" / SNAPSHOT_GZIP_NAME
+    data = bytearray(gz)
+    data[len(data) // 2] ^= 1
+    target.write_bytes(bytes(data))
+    assert verify_bundle(copy).changed == [f"pyodide/{SNAPSHOT_GZIP_NAME}"]
 
 
 def test_the_app_s_top_level_modules_are_what_its_wheel_installs(tmp_path: Path) -> None:

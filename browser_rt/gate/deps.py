@@ -131,7 +131,17 @@ def _snapshot_files(result: CheckResult, bundle: Path) -> set[str]:
             "snapshot_mismatch", "differs from the sha256 the bundle manifest records", record["file"]
         )
         return set()
-    return {record["file"], SNAPSHOT_INFO_NAME}
+    files = {record["file"], SNAPSHOT_INFO_NAME}
+    packed = record.get("gzip")
+    if isinstance(packed, dict) and isinstance(packed.get("file"), str):
+        copy = bundle / "pyodide" / packed["file"]
+        if not copy.is_file() or sha256_file(copy) != packed.get("sha256"):
+            result.fail(
+                "snapshot_mismatch", "differs from the sha256 the bundle manifest records", packed["file"]
+            )
+        else:
+            files.add(packed["file"])
+    return files
 
 
 def _bytecode_of_pin(

@@ -38,12 +38,14 @@ from browser_rt.tooling.lockfile import LockError, read_wheel, render_lock
 from browser_rt.tooling.package_data import PYODIDE_NPM_VERSION, data_files, js_bridge_version
 from browser_rt.tooling.requirements import PinnedWheel, normalize_name, read_pins, wheel_distribution
 from browser_rt.tooling.snapshot import (
+    SNAPSHOT_GZIP_NAME,
     SNAPSHOT_INFO_NAME,
     SNAPSHOT_NAME,
     SnapshotError,
     SnapshotWheel,
     build_snapshot,
     check_snapshot_api,
+    compressed,
     snapshot_info,
     top_level_modules,
 )
@@ -294,6 +296,7 @@ class _Snapshot:
     """A snapshot taken (in the cache) and what the bundle says about it."""
 
     container: Path
+    packed: Path
     info_text: str
 
 
@@ -322,8 +325,9 @@ def _take_snapshot(
     except SnapshotError as exc:
         raise BundleError(str(exc)) from None
     packages = [wheel_distribution(w.path) for w in chosen]
-    info = snapshot_info(container, build_id=build_id, version=core.version, packages=packages)
-    return _Snapshot(container, info)
+    packed = compressed(container)
+    info = snapshot_info(container, packed, build_id=build_id, version=core.version, packages=packages)
+    return _Snapshot(container, packed, info)
 
 
 def _ship_snapshot(
@@ -332,13 +336,15 @@ def _ship_snapshot(
     """Put the snapshot and its description in `pyodide_out`, or remove a previous build's
     (--no-snapshot); returns what the manifest says about it."""
     container_out, info_out = pyodide_out / SNAPSHOT_NAME, pyodide_out / SNAPSHOT_INFO_NAME
+    packed_out = pyodide_out / SNAPSHOT_GZIP_NAME
     if snapshot is None:
-        for stale in (container_out, info_out):
+        for stale in (container_out, packed_out, info_out):
             if stale.is_file():
                 progress(f"[bundle] removing {stale.name} (--no-snapshot)")
                 stale.unlink()
         return None
     _copy_verified(snapshot.container, container_out, report)
+    _copy_verified(snapshot.packed, packed_out, report)
     _write_text_if_changed(info_out, snapshot.info_text, report)
     record: dict[str, Any] = json.loads(snapshot.info_text)
     progress(f"[bundle] memory snapshot: {record['bytes']} bytes, {', '.join(record['packages'])}")

@@ -90,6 +90,13 @@ def _check_snapshot_record(record: Any, files: dict[str, str], report: VerifyRep
     name = f"pyodide/{record.get('file')}" if isinstance(record, dict) else "snapshot"
     if not isinstance(record, dict) or files.get(name) != record.get("sha256"):
         report.changed.append(f"{name} (the manifest's snapshot record does not match its files entry)")
+        return
+    packed = record.get("gzip")
+    if packed is None:
+        return
+    name = f"pyodide/{packed.get('file')}" if isinstance(packed, dict) else "snapshot gzip"
+    if not isinstance(packed, dict) or files.get(name) != packed.get("sha256"):
+        report.changed.append(f"{name} (the manifest's snapshot record does not match its files entry)")
 
 
 def format_report(report: VerifyReport) -> str:

@@ -180,3 +180,58 @@ test("a snapshot that does not verify is reported on every worker start, and rea
   }
   assert.equal(counter.reads, 1);
 });
+
+/**
+ * Serve `folder` over loopback HTTP as a plain static host does (no content encoding), keeping
+ * the path of every request.
+ * @param {string} folder
+ */
+async function plainHost(folder) {
+  const { createServer } = await import("node:http");
+  const asked = [];
+  const server = createServer((request, response) => {
+    const name = decodeURIComponent(new URL(request.url, "http://x").pathname).slice(1);
+    asked.push(name);
+    try {
+      const body = readFileSync(path.join(folder, path.basename(name)));
+      response.writeHead(200, { "content-type": "application/octet-stream" }).end(body);
+    } catch {
+      response.writeHead(404).end();
+    }
+  });
+  await new Promise((done) => server.listen(0, "127.0.0.1", done));
+  return { url: new URL(`http://127.0.0.1:${server.address().port}/`), asked, stop: () => server.close() };
+}
+
+test("over HTTP the gzip copy is read, and any fault in it falls back to the plain file, never past the recorded size", async (t) => {
+  const { gzipSync } = await import("node:zlib");
+  const raw = readFileSync(path.join(PYODIDE, INFO.file));
+  const cases = {
+    intact: () => {},
+    "one byte changed": (copy) => {
+      const gz = readFileSync(path.join(copy, INFO.gzip.file));
+      gz[gz.length >> 1] ^= 1;
+      writeFileSync(path.join(copy, INFO.gzip.file), gz);
+    },
+    "unpacks to more than recorded": (copy) => writeFileSync(path.join(copy, INFO.gzip.file), gzipSync(Buffer.concat([raw, Buffer.alloc(1)]))),
+    "unpacks to other bytes of the same size": (copy) => {
+      const other = Buffer.from(raw);
+      other[other.length >> 1] ^= 1;
+      writeFileSync(path.join(copy, INFO.gzip.file), gzipSync(other));
+    },
+    missing: (copy) => rmSync(path.join(copy, INFO.gzip.file)),
+  };
+  for (const [name, change] of Object.entries(cases)) {
+    const served = await plainHost(variant(t, change));
+    try {
+      const read = await readVerifiedSnapshot(served.url);
+      assert.equal(read.ok, name !== "unpacks to other bytes of the same size", `${name}: ${JSON.stringify(read.reason)}`);
+      const fetched = served.asked.filter((p) => p !== SNAPSHOT_INFO);
+      if (name === "intact") assert.deepEqual(fetched, [INFO.gzip.file], "only the compressed copy is fetched");
+      else if (name === "unpacks to other bytes of the same size") assert.equal(read.reason, "hash_mismatch");
+      else assert.deepEqual(fetched, [INFO.gzip.file, INFO.file], `${name}: the plain file is read instead`);
+    } finally {
+      served.stop();
+    }
+  }
+});
