@@ -275,7 +275,8 @@ def _run_playwright(
     grep = "|".join(_js_regex_escape(t.names[-1]) for t in ids)
     files = sorted({t.path for t in ids})
     command = [tools.npx, "--no-install", "playwright", "test", *files, "--reporter=json", f"--grep={grep}"]
-    command.append(f"--project={project}")
+    # The gate judges a test by its first run: a retry would only double a planted fault's run.
+    command += [f"--project={project}", "--retries=0"]
     if project == "webkit" and not os.environ.get("DISPLAY"):
         # WebKitGTK's MiniBrowser has no headless mode.
         command = ["xvfb-run", "-a", *command]
