@@ -257,8 +257,8 @@ except s.StorageUnavailable:
 /**
  * The IndexedDB store (WebKitGTK's, and any engine without OPFS) must never wait for ever: a
  * write another page holds open makes a read an error that says so, and a page that leaves
- * mid-commit (pagehide) drops the whole commit, so a page kept in the back/forward cache does
- * not hold later pages' reads.
+ * (pagehide) drops its commit or removal in flight, so a page kept in the back/forward cache
+ * does not hold later pages' reads.
  */
 async function checkIndexedDBHeld() {
   const namespace = `${RUN}-idb-held`;
@@ -295,10 +295,15 @@ async function checkIndexedDBHeld() {
   const committed = await commit.then(() => "committed", (error) => String(error?.name ?? error));
   const after = await store.load();
   const text = new TextDecoder().decode(await store.read(/** @type {any} */ (after.files.get("a.txt")).blob));
+  // A removal of old blobs in flight is dropped too: the blob it would have removed stays.
+  const removal = store.discard(2, ["b-1-0"]);
+  dispatchEvent(new Event("pagehide"));
+  await removal;
+  const kept = await store.read("b-1-0").then(() => "kept", (error) => String(error?.message ?? error));
   check("IndexedDB: a held database is an error, and leaving aborts a commit",
     waited.includes("did not answer within 500 ms") && waitedMs < 5000 && committed !== "committed"
-      && after.generation === 1 && text === "old",
-    { waited, waitedMs, committed, generation: after.generation, text });
+      && after.generation === 1 && text === "old" && kept === "kept",
+    { waited, waitedMs, committed, generation: after.generation, text, kept });
 }
 
 /**

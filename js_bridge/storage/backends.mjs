@@ -145,8 +145,9 @@ export async function openIndexedDBBackend(namespace, answerMs = IDB_ANSWER_MS) 
   }), answerMs, what);
 
   // A page that leaves in the middle of a commit aborts it: all of it is dropped, as a crash
-  // would drop it. A page kept in the back/forward cache with its write still open would
-  // otherwise hold every later read of this origin's database waiting.
+  // would drop it; a removal of old blobs in flight is dropped too (they stay as leftovers). A
+  // page kept in the back/forward cache with a write still open would otherwise hold every
+  // later read of those stores, in any page of this origin, waiting.
   /** @type {Set<IDBTransaction>} */
   const writing = new Set();
   globalThis.addEventListener?.("pagehide", () => {
@@ -193,12 +194,14 @@ export async function openIndexedDBBackend(namespace, answerMs = IDB_ANSWER_MS) 
     async discard(_generation, obsolete) {
       if (obsolete.length === 0) return;
       const transaction = db.transaction("blobs", "readwrite");
+      writing.add(transaction);
       for (const name of obsolete) transaction.objectStore("blobs").delete([namespace, name]);
       await new Promise((resolve) => {
         transaction.oncomplete = resolve;
         transaction.onabort = resolve; // a leftover blob is only space; nothing names it
         transaction.onerror = resolve;
       });
+      writing.delete(transaction);
     },
   };
 }
