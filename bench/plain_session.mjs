@@ -4,6 +4,7 @@
 // `pyodide venv` runs a suite.
 // Usage: node bench/plain_session.mjs <bundle/pyodide dir> <project> <path entry or ""> <junit.xml> [packages, comma-separated]
 // The JUnit file must be inside the project (the only host folder mounted).
+import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 
 const [pyodideDir, root, pathEntry, junit, packages = "pytest,hypothesis"] = process.argv.slice(2);
@@ -16,26 +17,5 @@ const pyodide = await loadPyodide({ indexURL: `${pyodideDir}/`, stdout: () => {}
 pyodide.FS.mkdirTree(root);
 pyodide.FS.mount(pyodide.FS.filesystems.NODEFS, { root }, root);
 await pyodide.loadPackage(packages.split(","), { messageCallback: () => {} });
-pyodide.globals.set("args", pyodide.toPy([root, pathEntry, junit]));
-pyodide.runPython(`
-import os, sys, pytest
-
-class NoDeadline:
-    """Hypothesis without a deadline (the interpreter is slow), set as the plugin sets it."""
-
-    def pytest_configure(self, config):
-        try:
-            from hypothesis import settings
-        except ImportError:
-            return
-        if settings.get_current_profile_name() == "default":
-            settings.register_profile("slow-interpreter", deadline=None)
-            settings.load_profile("slow-interpreter")
-
-sys.dont_write_bytecode = True
-root, entry, junit = args
-os.chdir(root)
-if entry:
-    sys.path.insert(0, os.path.join(root, entry))
-pytest.main(["-p", "no:cacheprovider", f"--junitxml={junit}"], plugins=[NoDeadline()])
-`);
+pyodide.runPython(readFileSync(new URL("plain_session_inside.py", import.meta.url), "utf8"));
+pyodide.globals.get("run")(root, pathEntry, junit);

@@ -58,35 +58,16 @@ const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PAT
 try {
   const page = await browser.newPage();
   await page.goto(`${origin}/`);
-  const report = await page.evaluate(async ([rootPath, entry, junitName, wanted]) => {
+  const report = await page.evaluate(async ([rootPath, entry, junitName, wanted, inside]) => {
     const { loadPyodide } = await import("/pyodide/pyodide.mjs");
     const pyodide = await loadPyodide({ indexURL: "/pyodide/", stdout: () => {}, stderr: () => {} });
     await pyodide.loadPackage(wanted, { messageCallback: () => {} });
     const zip = await (await fetch("/project.zip")).arrayBuffer();
     pyodide.unpackArchive(zip, "zip", { extractDir: "/" });
-    pyodide.globals.set("args", pyodide.toPy([rootPath, entry, `/tmp/${junitName}`]));
-    pyodide.runPython(`
-import os, sys, pytest
-
-class NoDeadline:
-    def pytest_configure(self, config):
-        try:
-            from hypothesis import settings
-        except ImportError:
-            return
-        if settings.get_current_profile_name() == "default":
-            settings.register_profile("slow-interpreter", deadline=None)
-            settings.load_profile("slow-interpreter")
-
-sys.dont_write_bytecode = True
-root, entry, junit = args
-os.chdir(root)
-if entry:
-    sys.path.insert(0, os.path.join(root, entry))
-pytest.main(["-p", "no:cacheprovider", f"--junitxml={junit}"], plugins=[NoDeadline()])
-`);
+    pyodide.runPython(inside);
+    pyodide.globals.get("run")(rootPath, entry, `/tmp/${junitName}`);
     return pyodide.FS.readFile(`/tmp/${junitName}`, { encoding: "utf8" });
-  }, [resolve(root), pathEntry, "plain-session.xml", packages.split(",")]);
+  }, [resolve(root), pathEntry, "plain-session.xml", packages.split(","), readFileSync(new URL("plain_session_inside.py", import.meta.url), "utf8")]);
   writeFileSync(junit, report);
 } finally {
   await browser.close();
