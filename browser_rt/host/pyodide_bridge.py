@@ -108,10 +108,12 @@ class PyodideToolHost:
 
     def __init__(self, bridge: Any) -> None:
         self._bridge = bridge
+        # Looked up once: reading a JS member makes a new proxy every time.
+        self._call = bridge.call
 
     async def call(self, request: ToolCall) -> str:
         try:
-            result = await self._bridge.call(request.call_id, request.tool, request.args_json)
+            result = await self._call(request.call_id, request.tool, request.args_json)
         except asyncio.CancelledError:
             await self._bridge.abort(request.call_id)
             raise

@@ -13,7 +13,7 @@ it for code that imports it from there.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping
+from collections.abc import Coroutine, Iterable, Mapping
 from typing import Any
 
 from browser_rt.fetch import Response, authorized_fetch
@@ -191,11 +191,13 @@ class Cx:
 
     async def _call_tool(self, name: str, args: Mapping[str, Any]) -> Any:
         """A tool call, bounded by the deadline budget like a fetch (`CxTools.call`)."""
-        self._check_deadline()
+        state = self._state
+        meter = state.meter
+        if meter is not None and meter.deadline_at is not None:
+            self._check_deadline()
         if _cancel_pending():
             await asyncio.sleep(0)  # takes delivery: nothing is sent for a cancelled task
         services = self._services
-        state = self._state
         call = authorized_tool_call(
             self._tools,
             services.tool_host if services.tool_host is not None else NoToolHost(),
@@ -204,7 +206,6 @@ class Cx:
             args,
             context={"region": event_id(state.region), "task": event_id(state.name)},
         )
-        meter = state.meter
         if meter is None or meter.deadline_at is None:
             return await call
         try:
@@ -253,15 +254,17 @@ class CxTools:
         """The names this task may call."""
         return self._cx._tools.names
 
-    async def call(self, name: str, /, **args: Any) -> Any:
-        """Call tool `name` with `args` as a JSON object; return its JSON result.
+    def call(self, name: str, /, **args: Any) -> Coroutine[Any, Any, Any]:
+        """Call tool `name` with `args` as a JSON object; await it for its JSON result.
 
         The order is a checkpoint (cancellation, deadline), then this task's grant and the JSON
         bounds (`ToolNotGranted`, `ToolDenied`: nothing is sent), then the page, which checks
         again and applies the tool's timeout and rate limit. Cancelling the task aborts the call
         and fires the tool's AbortSignal. A tool that raises gives `ToolFailed` with its message.
+        Nothing happens until the returned coroutine is awaited (it is the call itself, with no
+        wrapper around it).
         """
-        return await self._cx._call_tool(name, args)
+        return self._cx._call_tool(name, args)
 
     def __repr__(self) -> str:
         return f"<CxTools {sorted(self.names)}>"
