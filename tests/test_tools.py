@@ -251,3 +251,18 @@ def test_a_grant_checks_its_names_when_made() -> None:
         ToolGrant({"not a name": ToolLimits()})
     with pytest.raises(TypeError, match="expected ToolLimits"):
         ToolGrant({"search": 5})  # type: ignore[dict-item]
+
+
+def test_tool_events_name_the_region_the_task_is_in_now(lab: LabRuntime) -> None:
+    lab.tool_host.respond("search", [], times=3)
+
+    async def main(cx: Cx) -> None:
+        await cx.tools.call("search", q="a")
+        async with cx.region("inner"):
+            await cx.tools.call("search", q="b")
+        await cx.tools.call("search", q="c")
+
+    run(lab, main)
+    regions = [e["region"] for e in lab.events.events if e["type"] == "tool.decision"]
+    assert len(regions) == 3 and regions[0] == regions[2] != regions[1]
+    assert "inner" in regions[1]

@@ -29,7 +29,7 @@ from browser_rt.tools import NoToolHost, ToolGrant, authorized_tool_call
 class Cx:
     """One task's capabilities. Children get their own `Cx` from the regions they run in."""
 
-    __slots__ = ("_authority", "_services", "_state", "_tools")
+    __slots__ = ("_authority", "_event_context", "_services", "_state", "_tools", "_tools_view")
 
     def __init__(
         self,
@@ -43,6 +43,8 @@ class Cx:
         self._state = state
         self._authority = authority
         self._tools = tools if tools is not None else ToolGrant.none()
+        self._tools_view: CxTools | None = None
+        self._event_context: tuple[str, dict[str, object]] | None = None
 
     # -- what this task is --------------------------------------------------------------------
 
@@ -54,7 +56,10 @@ class Cx:
     @property
     def tools(self) -> CxTools:
         """The host functions this task may call: `await cx.tools.call("search", query="...")`."""
-        return CxTools(self)
+        view = self._tools_view
+        if view is None:
+            view = self._tools_view = CxTools(self)
+        return view
 
     @property
     def task(self) -> str:
@@ -204,7 +209,7 @@ class Cx:
             services.diagnostics,
             name,
             args,
-            context={"region": event_id(state.region), "task": event_id(state.name)},
+            context=self._tool_event_context(state),
         )
         if meter is None or meter.deadline_at is None:
             return await call
@@ -215,6 +220,17 @@ class Cx:
             if window.expired():
                 raise self._report(meter.deadline_error(services.loop.time())) from None
             raise
+
+    def _tool_event_context(self, state: TaskState) -> dict[str, object]:
+        """The region and task fields of this task's tool events, made again only when the
+        task has moved to another region."""
+        held = self._event_context
+        if held is None or held[0] is not state.region:
+            held = self._event_context = (
+                state.region,
+                {"region": event_id(state.region), "task": event_id(state.name)},
+            )
+        return held[1]
 
     def _check_deadline(self) -> None:
         meter = self._state.meter
