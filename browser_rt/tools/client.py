@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from collections.abc import Callable, Mapping
 from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
@@ -60,7 +61,7 @@ async def authorized_tool_call(
     assert limits is not None
     if diagnostics is not None:
         diagnostics.prepare("tool.decision").emit(fields, tool=name, decision="allow", request_bytes=size)
-    call = ToolCall(next_call_id(), name, args_json, limits.timeout_ms)
+    call = _new_call((next_call_id(), name, args_json, limits.timeout_ms))
     loop = asyncio.get_running_loop()
     started = loop.time()  # the loop's clock: virtual time in the lab, so durations replay
     try:
@@ -131,6 +132,8 @@ class _CompactJSON:
 
 
 _ENCODE = _CompactJSON()
+_new_call: Callable[[tuple[int, str, str, int]], ToolCall] = functools.partial(tuple.__new__, ToolCall)
+"""`ToolCall(...)` without the Python-level `__new__` a NamedTuple adds: one C call per call."""
 _SCAN: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 
