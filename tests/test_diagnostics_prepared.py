@@ -38,8 +38,13 @@ def test_a_prepared_event_delivers_what_emit_delivers_and_drops_alike(mode: str)
         clock.now = step * 0.25  # a flood: 4 a second against a refill of 1 a second
         context = {"region": "main", "task": f"main-{step % 3}"}
         plain.emit(
-            "tool.decision", severity="warn", **context, tool="echo", decision="deny",
-            reason="rate_limited", request_bytes=step,
+            "tool.decision",
+            severity="warn",
+            **context,
+            tool="echo",
+            decision="deny",
+            reason="rate_limited",
+            request_bytes=step,
         )
         event.emit(context, tool="echo", decision="deny", request_bytes=step)
     clock.now = 60.0
