@@ -164,6 +164,19 @@ export function createToolBridge({ grant, onRecord = () => {}, now = () => perfo
   }
 
   /**
+   * `callTool` for Python in the page's realm: a result is its JSON text alone, a refusal or a
+   * failure the usual object. A string crosses into Python as a string; an object would become
+   * a proxy that Python then reads field by field.
+   * @param {unknown} rawId
+   * @param {unknown} rawTool
+   * @param {unknown} args JSON text
+   * @returns {Promise<string | import("./index").ToolResult>}
+   */
+  function callText(rawId, rawTool, args) {
+    return callTool(rawId, rawTool, args).then(textOf);
+  }
+
+  /**
    * Run the handler and answer with its result or its exception, unless the call was answered
    * already (a timeout or an abort). The slot stays taken until the handler itself settles, so
    * a handler that ignores its signal still counts against the tool's concurrency.
@@ -211,7 +224,12 @@ export function createToolBridge({ grant, onRecord = () => {}, now = () => perfo
     for (const stop of [...inFlight.values()]) stop(new ToolFailure(ToolErrorCode.ABORTED, "the runtime stopped"));
   }
 
-  return Object.freeze({ call, callTool, abort, abortAll, names: () => [...grant.keys()], inFlightCount: () => inFlight.size });
+  return Object.freeze({ call, callTool, callText, abort, abortAll, names: () => [...grant.keys()], inFlightCount: () => inFlight.size });
+}
+
+/** @param {import("./index").ToolResult} result */
+function textOf(result) {
+  return result.ok ? result.value : result;
 }
 
 /** @param {string} code @param {string} message @returns {import("./index").ToolResult} */

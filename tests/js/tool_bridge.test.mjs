@@ -219,6 +219,17 @@ test("a queued call that is stopped gives its place in the queue back", async ()
   assert.equal((await next).code, "aborted");
 });
 
+test("callText answers a result as its JSON text alone, and anything else as callTool does", async () => {
+  const { bridge, record } = bridgeOf({ echo: async (args) => args, boom: () => { throw new Error("no"); } });
+  assert.equal(await bridge.callText(nextId++, "echo", '{"n":1}'), '{"n":1}');
+  const refused = await bridge.callText(nextId++, "nope", "{}");
+  assert.equal(typeof refused, "object");
+  assert.equal(refused.reason, "not_granted");
+  const failed = await bridge.callText(nextId++, "boom", "{}");
+  assert.equal(failed.code, "tool_error");
+  assert.deepEqual(record.map((entry) => entry.outcome), ["performed", "denied", "failed"]);
+});
+
 test("concurrency, queue and rate: a flood is refused rate_limited, the handler never sees more than its slots", async () => {
   let running = 0;
   let peak = 0;
