@@ -237,7 +237,7 @@ def tool_call_rows(raw: dict[str, Any]) -> list[dict[str, Any]]:
                 median(worker["tool"]),
                 median(page["direct"]),
                 "us",
-                peer_name="the page-mode direct call (worker mode has none)",
+                peer_name="the page-mode direct call; worker mode has none",
             )
         )
     return rows
