@@ -39,7 +39,8 @@ FIGURE_TITLES = {
     "runtime": "4. Runtime: region spawn+join vs `asyncio.TaskGroup`; lab runtime",
     "memory": "5. Memory: 5,000 fetches through `cx.fetch`",
     "http_libraries": "6. HTTP libraries: `requests.get` vs `cx.fetch` through the same bridge",
-    "plugin": "7. `pytest --run-in-pyodide` vs one bare session in Pyodide, on published suites",
+    "tool_calls": "7. Tool calls: `cx.tools.call` vs the same JS function called directly",
+    "plugin": "8. `pytest --run-in-pyodide` vs one bare session in Pyodide, on published suites",
 }
 
 

@@ -207,6 +207,42 @@ def http_library_rows(raw: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+TOOL_CALL_TARGET = 1.5
+
+
+def tool_call_rows(raw: dict[str, Any]) -> list[dict[str, Any]]:
+    """A tool call against a direct call of the same JS function, page mode (the goal: at most
+    1.5x); worker mode's tool call against the same page-mode direct call."""
+    page = raw["batches_us"]["page"]
+    batch_ratio = paired_ratio(page["tool"], page["direct"])
+    rows = [
+        _row(
+            "tool_calls",
+            "tool call round trip, page mode: median per call",
+            median(page["tool"]),
+            median(page["direct"]),
+            "us",
+            value=batch_ratio,
+            target=f"<= {TOOL_CALL_TARGET}x",
+            met=batch_ratio <= TOOL_CALL_TARGET,
+            peer_name="the same JS function called directly from page-mode Python",
+        )
+    ]
+    worker = raw["batches_us"].get("worker")
+    if worker:
+        rows.append(
+            _row(
+                "tool_calls",
+                "tool call round trip, worker mode: median per call",
+                median(worker["tool"]),
+                median(page["direct"]),
+                "us",
+                peer_name="the page-mode direct call; worker mode has none",
+            )
+        )
+    return rows
+
+
 COLD_TARGET = 1.10
 
 

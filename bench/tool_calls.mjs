@@ -1,16 +1,19 @@
 // Tool call round trip against a direct call of the same JS function, in one Chromium run.
 //
-//   node bench/tool_calls.mjs [--batches 100] [--size 20] [--bundle build/bundle]
+//   node bench/tool_calls.mjs [--batches 100] [--size 20] [--bundle build/bundle] [--raw 1]
 //
 // Page mode: `await cx.tools.call("echo", n=1)` (grant check, JSON both ways, the page's tool
 // bridge with its limiter, timeout and record, events) against `await echo(to_js({"n": 1}))`,
 // the same function reached directly through `js`, which only page mode allows. Batches
 // alternate the two so machine load falls on both; figures are medians over batches. Worker mode has no direct peer (the worker
 // cannot reach the page's functions): its figure is reported beside the page-mode direct call.
-// Prints one JSON object; goal: page-mode ratio <= 1.5.
+// Prints one JSON object (`--raw 1`: on one line, as `python -m bench` reads it), with every
+// batch's figures under `batches_us`; goal: page-mode ratio <= 1.5. `make bench` runs it as its
+// `tool_calls` figure.
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import net from "node:net";
+import os from "node:os";
 import { chromium } from "@playwright/test";
 
 const args = Object.fromEntries(process.argv.slice(2).reduce((pairs, arg, i, all) => (arg.startsWith("--") ? [...pairs, [arg.slice(2), all[i + 1]]] : pairs), []));
@@ -78,8 +81,9 @@ function median(values) {
 async function main() {
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
-  const server = spawn(".venv/bin/browser-rt", ["serve", "--bundle", BUNDLE, "--port", String(port), "--mount", "/e2e/=e2e/pages"], { stdio: "ignore" });
-  // The harness page only gives the runtime a same-origin document to start from.
+  // Cross-origin isolated, so that `performance.now()` (Python's `perf_counter`) ticks in 5 us
+  // steps rather than 100 us. The harness page only gives the runtime a document to start from.
+  const server = spawn(".venv/bin/browser-rt", ["serve", "--bundle", BUNDLE, "--port", String(port), "--mount", "/e2e/=e2e/pages", "--cross-origin-isolated"], { stdio: "ignore" });
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", headless: true, args: flags });
   try {
     await waitFor(`${origin}/`);
@@ -108,7 +112,9 @@ async function main() {
       batches: BATCHES, calls_per_batch: SIZE, browser: `Chromium ${browser.version()}`,
       page_mode: { ...inPage, ratio: inPage.tool_us / inPage.direct_us, median_batch_ratio: median(ratios), goal: "<= 1.5" },
       worker_mode: { ...worker, ratio_to_page_direct: worker.tool_us / inPage.direct_us },
-    }, (key, value) => (typeof value === "number" ? Math.round(value * 100) / 100 : value), 2));
+      load_average: os.loadavg(),
+      batches_us: { page: result.page, worker: result.worker },
+    }, (key, value) => (typeof value === "number" ? Math.round(value * 100) / 100 : value), args.raw ? undefined : 2));
   } finally {
     await browser.close();
     server.kill();

@@ -30,7 +30,7 @@ for (const mode of /** @type {const} */ (["worker", "page"])) {
     await engine.open(`${HARNESS}/e2e/limits.html?mode=${mode}`);
     const report = JSON.parse(await engine.waitForText('#results[data-state="done"]', 240_000));
     for (const check of report.checks) console.log(`[${engine.name}] ${mode}: ${check.ok ? "PASS" : "FAIL"} ${check.name} ${JSON.stringify(check.detail)}`);
-    expect(report.checks.length).toBeGreaterThanOrEqual(mode === "worker" ? 8 : 7);
+    expect(report.checks.length).toBeGreaterThanOrEqual(mode === "worker" ? 11 : 10);
     expect(report.checks.filter((/** @type {any} */ c) => !c.ok)).toEqual([]);
   });
 }

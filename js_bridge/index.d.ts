@@ -130,6 +130,8 @@ export interface ToolBridge {
   call(request: ToolRequest): Promise<ToolResult>;
   /** The same call with its parts passed apart (Python's road: no object per call). */
   callTool(callId: number, tool: string, args: string): Promise<ToolResult>;
+  /** `callTool`, but a result is its JSON text alone (page-mode Python's road). */
+  callText(callId: number, tool: string, args: string): Promise<string | ToolResult>;
   /** Abort one call (its handler's signal fires); false if none was running. */
   abort(callId: number): Promise<boolean>;
   /** Abort every call in flight. */

@@ -53,7 +53,8 @@ export function createRequestLimiter({ maxConcurrent, maxQueued, perMinute }, no
   }
 
   /**
-   * @param {AbortSignal} [signal] aborting it while the request waits gives up its place
+   * @param {AbortSignal | (() => AbortSignal)} [signal] aborting it while the request waits
+   *   gives up its place; a function is called only if the request has to wait
    * @returns {Admission}
    */
   function admit(signal) {
@@ -72,7 +73,8 @@ export function createRequestLimiter({ maxConcurrent, maxQueued, perMinute }, no
       slot: new Promise((resolve) => {
         const entry = { start: resolve };
         waiting.push(entry);
-        signal?.addEventListener("abort", () => {
+        const waitSignal = typeof signal === "function" ? signal() : signal;
+        waitSignal?.addEventListener("abort", () => {
           const at = waiting.indexOf(entry);
           if (at >= 0) {
             waiting.splice(at, 1);

@@ -113,7 +113,7 @@ async function startInPage({ indexURL, policy, diagnostics, onProgress, authorit
     hostEvent: events.deliverPythonEvent,
     diagnostics: diagnosticsForPython(diagnostics),
     isolation: "page",
-    tools: { grantJSON: tools.grantJSON, bridge: { call: tools.bridge.callTool, abort: tools.bridge.abort } },
+    tools: { grantJSON: tools.grantJSON, bridge: { call: tools.bridge.callText, abort: tools.bridge.abort } },
     storage: storage ? { grant: storage.grant, host: { flush: (/** @type {unknown} */ request) => storage.flush(request) } } : null,
   });
   const embedModule = pyodide.pyimport("browser_rt.host.embed");

@@ -114,8 +114,21 @@ export function createToolBridge({ grant, onRecord = () => {}, now = () => perfo
     if ("refused" in read) return refuse(name, callId, startedAt, read.refused, read.detail, read.bytes);
     const sent = read.bytes;
     if (inFlight.has(callId)) return Promise.resolve(record(name, callId, startedAt, failed(ToolErrorCode.BRIDGE, "duplicate call id"), sent, 0));
-    const controller = new AbortController();
-    const admission = limiter.admit(controller.signal);
+    // The handler's AbortSignal is made when something asks for it (the handler reading
+    // ctx.signal, or the limiter queueing the call): most fast calls never do. Asked for after
+    // the call was stopped, it comes already aborted, with the same reason.
+    /** @type {AbortController | null} */
+    let controller = null;
+    /** @type {ToolFailure | null} */
+    let stoppedBy = null;
+    const signal = () => {
+      if (controller === null) {
+        controller = new AbortController();
+        if (stoppedBy !== null) controller.abort(stoppedBy);
+      }
+      return controller.signal;
+    };
+    const admission = limiter.admit(signal);
     if ("denied" in admission) return refuse(name, callId, startedAt, "rate_limited", admission.denied, sent);
     return new Promise((resolve) => {
       let answered = false;
@@ -132,7 +145,8 @@ export function createToolBridge({ grant, onRecord = () => {}, now = () => perfo
       /** @param {ToolFailure} failure */
       const stop = (failure) => {
         if (answered) return;
-        controller.abort(failure);
+        stoppedBy = failure;
+        controller?.abort(failure);
         answer(failed(failure.code, failure.message));
       };
       inFlight.set(callId, stop);
@@ -144,9 +158,22 @@ export function createToolBridge({ grant, onRecord = () => {}, now = () => perfo
           return;
         }
         cancelDeadline = deadlines.after(entry.timeoutMs, () => stop(new ToolFailure(ToolErrorCode.TIMEOUT, `no result within ${entry.timeoutMs} ms`)));
-        run(entry, name, read.value, callId, controller.signal, release, answer);
+        run(entry, name, read.value, callId, signal, release, answer);
       });
     });
+  }
+
+  /**
+   * `callTool` for Python in the page's realm: a result is its JSON text alone, a refusal or a
+   * failure the usual object. A string crosses into Python as a string; an object would become
+   * a proxy that Python then reads field by field.
+   * @param {unknown} rawId
+   * @param {unknown} rawTool
+   * @param {unknown} args JSON text
+   * @returns {Promise<string | import("./index").ToolResult>}
+   */
+  function callText(rawId, rawTool, args) {
+    return callTool(rawId, rawTool, args).then(textOf);
   }
 
   /**
@@ -157,7 +184,7 @@ export function createToolBridge({ grant, onRecord = () => {}, now = () => perfo
    * @param {string} tool
    * @param {Record<string, unknown>} args
    * @param {number} callId
-   * @param {AbortSignal} signal
+   * @param {() => AbortSignal} signal makes the call's signal on first use
    * @param {() => void} release
    * @param {(result: import("./index").ToolResult) => void} answer
    */
@@ -165,7 +192,7 @@ export function createToolBridge({ grant, onRecord = () => {}, now = () => perfo
     /** @type {unknown} */
     let running;
     try {
-      running = entry.handler(args, Object.freeze({ signal, tool, callId }));
+      running = entry.handler(args, Object.freeze({ get signal() { return signal(); }, tool, callId }));
     } catch (error) {
       release();
       answer(failed(ToolErrorCode.TOOL_ERROR, messageOf(error)));
@@ -197,7 +224,12 @@ export function createToolBridge({ grant, onRecord = () => {}, now = () => perfo
     for (const stop of [...inFlight.values()]) stop(new ToolFailure(ToolErrorCode.ABORTED, "the runtime stopped"));
   }
 
-  return Object.freeze({ call, callTool, abort, abortAll, names: () => [...grant.keys()], inFlightCount: () => inFlight.size });
+  return Object.freeze({ call, callTool, callText, abort, abortAll, names: () => [...grant.keys()], inFlightCount: () => inFlight.size });
+}
+
+/** @param {import("./index").ToolResult} result */
+function textOf(result) {
+  return result.ok ? result.value : result;
 }
 
 /** @param {string} code @param {string} message @returns {import("./index").ToolResult} */

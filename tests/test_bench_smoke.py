@@ -29,7 +29,16 @@ def test_every_benchmark_runs_at_smoke_size(tmp_path: Path) -> None:
     results = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
     assert results["errors"] == {}
     assert results["leaks"] == []
-    benchmarks = {"decision", "bridge", "cold_start", "runtime", "memory", "http_libraries", "plugin"}
+    benchmarks = {
+        "decision",
+        "bridge",
+        "cold_start",
+        "runtime",
+        "memory",
+        "http_libraries",
+        "tool_calls",
+        "plugin",
+    }
     assert set(results["figures"]) == benchmarks
     assert set(results["figures"]["cold_start"]["raw"]["variants"]) == {
         "bare_pyodide",
@@ -41,6 +50,35 @@ def test_every_benchmark_runs_at_smoke_size(tmp_path: Path) -> None:
     assert figures == benchmarks
     assert all(row["subject"] is not None for row in results["rows"])
     assert "| figure | measure |" in (tmp_path / "report.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.host_only(reason="drives Node, Chromium and the bundle from the host")
+def test_the_tool_call_benchmark_runs_at_smoke_size(tmp_path: Path) -> None:
+    if not (BUNDLE / "pyodide" / "pyodide.mjs").is_file():
+        pytest.skip("no bundle at build/bundle: run `make bundle` first")
+    argv = [
+        sys.executable,
+        "-m",
+        "bench",
+        "--smoke",
+        "--no-plots",
+        "--only",
+        "tool_calls",
+        "--out",
+        str(tmp_path),
+    ]
+    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, (
+        f"bench --only tool_calls failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+    )
+    results = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    assert results["errors"] == {} and set(results["figures"]) == {"tool_calls"}
+    page, worker = results["rows"]
+    assert page["target"] == "<= 1.5x" and page["peer"] > 0 and page["subject"] > 0 and page["ratio"] > 0
+    assert "worker mode" in worker["measure"] and worker["subject"] > 0
+    batches = results["figures"]["tool_calls"]["raw"]["batches_us"]
+    assert len(batches["page"]["tool"]) == len(batches["page"]["direct"]) == 4
+    assert "## 7. Tool calls" in (tmp_path / "report.md").read_text(encoding="utf-8")
 
 
 @pytest.mark.host_only(reason="the bench package lives beside the tests on the host only")

@@ -230,3 +230,39 @@ def test_a_program_calling_tools_replays_from_its_seed() -> None:
         return lab.fingerprint, [result, order]
 
     assert once(7) == once(7)
+
+
+def test_the_reused_encoder_recovers_from_a_failure_midway() -> None:
+    """The arguments' encoder is made once; a refusal halfway through a value (a cycle, a value
+    that is not JSON) must leave nothing behind that would refuse the next, valid call."""
+    from browser_rt.tools.client import _ENCODE, _args_text
+
+    cyclic: dict[str, Any] = {}
+    cyclic["self"] = cyclic
+    for bad in ({"a": [{"b": object()}]}, {"x": [1, {"y": math.nan}]}, cyclic):
+        assert _args_text("t", bad, 1024, 32)[2] is not None
+        assert not _ENCODE._markers  # else every later call would take the slow road
+        text, size, refusal = _args_text("t", {"a": [{"b": 1}], "é": "ü"}, 1024, 32)
+        assert (text, size, refusal) == ('{"a":[{"b":1}],"é":"ü"}', 25, None)
+
+
+def test_a_grant_checks_its_names_when_made() -> None:
+    with pytest.raises(ValueError, match="is not a tool name"):
+        ToolGrant({"not a name": ToolLimits()})
+    with pytest.raises(TypeError, match="expected ToolLimits"):
+        ToolGrant({"search": 5})  # type: ignore[dict-item]
+
+
+def test_tool_events_name_the_region_the_task_is_in_now(lab: LabRuntime) -> None:
+    lab.tool_host.respond("search", [], times=3)
+
+    async def main(cx: Cx) -> None:
+        await cx.tools.call("search", q="a")
+        async with cx.region("inner"):
+            await cx.tools.call("search", q="b")
+        await cx.tools.call("search", q="c")
+
+    run(lab, main)
+    regions = [e["region"] for e in lab.events.events if e["type"] == "tool.decision"]
+    assert len(regions) == 3 and regions[0] == regions[2] != regions[1]
+    assert "inner" in regions[1]

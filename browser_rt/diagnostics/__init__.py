@@ -12,7 +12,7 @@ See docs/diagnostics.md for the record schema, data classes, modes, sinks and ra
 from __future__ import annotations
 
 from browser_rt.diagnostics.console import ConsoleSink, StreamConsole
-from browser_rt.diagnostics.core import Diagnostics, DiagnosticsStats
+from browser_rt.diagnostics.core import Diagnostics, DiagnosticsStats, PreparedEvent
 from browser_rt.diagnostics.fields import FIELDS, Field
 from browser_rt.diagnostics.model import (
     DEFAULT_MODE,
@@ -47,6 +47,7 @@ __all__ = [
     "LoggingSink",
     "MemorySink",
     "Mode",
+    "PreparedEvent",
     "RateLimit",
     "Severity",
     "Sink",

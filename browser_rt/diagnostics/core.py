@@ -29,6 +29,9 @@ MAX_QUEUED: Final = 256
 
 SINK_FAILED: Final = "diagnostics.sink_failed"
 
+MAX_PREPARED: Final = 64
+"""Prepared events a `Diagnostics` remembers; past this, `prepare` makes a new one each time."""
+
 
 @dataclass(frozen=True)
 class DiagnosticsStats:
@@ -51,6 +54,8 @@ class _Pending:
     fields: Mapping[str, object]
     internal: bool
     skip_sink: int | None = None
+    admitted: bool = False
+    """The rate limiter admitted it already (`_Shared.offer`)."""
 
 
 _FLUSH: Final = object()
@@ -92,6 +97,38 @@ class _Shared:
             finally:
                 self.delivering = False
 
+    def offer(
+        self,
+        key: RateKey,
+        event_type: str,
+        severity: str,
+        fields: dict[str, object],
+        context: Mapping[str, object],
+    ) -> bool:
+        """Submit an event whose rate key the caller knows; False if the limiter dropped it.
+
+        A drop is decided and counted here, before the event's fields are merged with its
+        `context`. An event that arrives while others are being delivered, or when a drop
+        summary is due, takes the ordinary road, so that records keep their order.
+        """
+        lock = self.lock
+        # acquire/release rather than `with`, which costs about twice as much: this runs for
+        # every event of a flood.
+        lock.acquire()
+        try:
+            admitted = False
+            if not self.delivering and not self.queue:
+                verdict = self.limiter.admit_unless_due(key, self._now())
+                if verdict is False:
+                    self.rate_limited += 1
+                    return False
+                admitted = verdict is True
+            merged = {**context, **fields} if context else fields
+            self.submit(_Pending(event_type, severity, merged, internal=False, admitted=admitted))
+            return True
+        finally:
+            lock.release()
+
     def _process(self, item: _Pending | object) -> None:
         try:
             now = self._now()
@@ -104,7 +141,9 @@ class _Shared:
                 self._deliver_summary(summary, now)
             if not item.internal:
                 # The limiter only reads (type, reason, origin): decide before redacting the rest.
-                if not self.limiter.admit(rate_key(item.event_type, item.fields, self.mode), now):
+                if not item.admitted and not self.limiter.admit(
+                    rate_key(item.event_type, item.fields, self.mode), now
+                ):
                     self.rate_limited += 1
                     return
                 body = redact(item.event_type, item.severity, item.fields, self.mode)
@@ -120,9 +159,10 @@ class _Shared:
     def _now(self) -> float:
         try:
             now = self.clock()
-            if (
-                type(now) is float or (isinstance(now, (int, float)) and not isinstance(now, bool))
-            ) and math.isfinite(now):
+            if type(now) is float and -math.inf < now < math.inf:
+                self.last_ts = now
+                return now
+            if isinstance(now, (int, float)) and not isinstance(now, bool) and math.isfinite(now):
                 self.last_ts = float(now)
                 return self.last_ts
         except Exception:
@@ -206,6 +246,7 @@ class Diagnostics:
             sink_failures=[0] * len(checked_sinks),
         )
         self._context: dict[str, object] = {}
+        self._prepared: dict[tuple[str, str, str | None], PreparedEvent] = {}
         if checked_mode == "none":
             print(UNREDACTED_WARNING, file=sys.stderr)
             self._shared.submit(_Pending("diagnostics.unredacted", "warn", {}, internal=True))
@@ -244,6 +285,24 @@ class Diagnostics:
         except Exception:
             self._shared.internal_errors += 1
 
+    def prepare(self, type: str, *, severity: str = "info", reason: str | None = None) -> PreparedEvent:
+        """An `emit` of one kind of event, for a caller that emits it very often (a tool call).
+
+        Its type, severity and reason are fixed here (and remembered: the same three give the
+        same object), so its rate-limit key is computed once. An event the limiter drops then
+        costs a clock read and a bucket check, and nothing of it is merged or redacted. An
+        event it admits is redacted and delivered as `emit` would, with every field; the
+        reason is among them.
+        """
+        memo = (type, severity, reason)
+        prepared = self._prepared.get(memo)
+        if prepared is None:
+            key = rate_key(type, {"reason": reason}, self._shared.mode)
+            prepared = PreparedEvent(self, key, type, severity, reason)
+            if len(self._prepared) < MAX_PREPARED:
+                self._prepared[memo] = prepared
+        return prepared
+
     def bind(self, **context: object) -> Diagnostics:
         """A child that adds `context` fields (region, task, seed, replay...) to every event.
 
@@ -252,6 +311,7 @@ class Diagnostics:
         child = object.__new__(Diagnostics)
         child._shared = self._shared
         child._context = {**self._context, **context}
+        child._prepared = {}
         return child
 
     def flush(self) -> None:
@@ -260,6 +320,38 @@ class Diagnostics:
             self._shared.submit(_FLUSH)
         except Exception:
             self._shared.internal_errors += 1
+
+
+class PreparedEvent:
+    """One kind of event with its rate-limit key known in advance (`Diagnostics.prepare`)."""
+
+    __slots__ = ("_diagnostics", "_key", "_reason", "_severity", "_type")
+
+    def __init__(
+        self, diagnostics: Diagnostics, key: RateKey, type: str, severity: str, reason: str | None
+    ) -> None:
+        self._diagnostics = diagnostics
+        self._key = key
+        self._type = type
+        self._severity = severity
+        self._reason = reason
+
+    def emit(self, context: Mapping[str, object] | None = None, /, **fields: object) -> None:
+        """Deliver one event of this kind; never raises. Its fields are the bound ones, then
+        `context`, then `fields`, merged only if the rate limiter admits the event. The prepared
+        reason replaces any given; an `origin` (part of the rate key too) takes `emit`'s road."""
+        diagnostics = self._diagnostics
+        try:
+            fields["reason"] = self._reason
+            bound: Mapping[str, object] = diagnostics._context
+            if context:
+                bound = {**bound, **context} if bound else context
+            if "origin" in fields or "origin" in bound:
+                diagnostics.emit(self._type, severity=self._severity, **{**bound, **fields})
+            else:
+                diagnostics._shared.offer(self._key, self._type, self._severity, fields, bound)
+        except Exception:
+            diagnostics._shared.internal_errors += 1
 
 
 def _check_sinks(sinks: Iterable[Sink]) -> tuple[Sink, ...]:

@@ -96,6 +96,15 @@ class RateLimiter:
 
     def admit(self, key: RateKey, now: float) -> bool:
         """Take a token for `key` (and one from the total) or count a drop."""
+        bucket = self._buckets.get(key)
+        if bucket is not None:
+            # The common case in a flood: the key's bucket is short of a token. A drop takes
+            # nothing, and a refill is linear up to its cap, so it can wait for the next admit.
+            self._buckets.move_to_end(key)
+            last = bucket.last
+            if bucket.tokens + (now - last if now > last else 0.0) * bucket.per_second < 1.0:
+                self._count_drop(key, now)
+                return False
         bucket = self._bucket(key, now)
         total = self._total_bucket(now)
         if bucket.tokens >= 1.0 and total.tokens >= 1.0:
@@ -110,6 +119,14 @@ class RateLimiter:
         if self._pending is None or now - self._pending.since < self._limit.window_s:
             return None
         return self.take()
+
+    def admit_unless_due(self, key: RateKey, now: float) -> bool | None:
+        """`admit(key, now)`, unless a drop summary is due: then None, and nothing is taken, so
+        that the caller can deliver the summary first."""
+        pending = self._pending
+        if pending is not None and now - pending.since >= self._limit.window_s:
+            return None
+        return self.admit(key, now)
 
     def take(self) -> DropSummary | None:
         """The pending summary, now; the next drop starts a new window."""
@@ -142,7 +159,11 @@ class RateLimiter:
             self._pending = DropSummary(since=now)
         pending = self._pending
         pending.total += 1
-        if key in pending.by_key or len(pending.by_key) < self._limit.max_keys:
-            pending.by_key[key] = pending.by_key.get(key, 0) + 1
+        by_key = pending.by_key
+        count = by_key.get(key)
+        if count is not None:
+            by_key[key] = count + 1
+        elif len(by_key) < self._limit.max_keys:
+            by_key[key] = 1
         else:
             pending.other += 1

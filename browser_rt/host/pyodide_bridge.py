@@ -102,21 +102,26 @@ def _deny_reason(text: str) -> DenyReason:
 
 class PyodideToolHost:
     """A ToolHost over a JS object with `call(call_id, tool, args_json)` and `abort(call_id)`
-    (tool_bridge.mjs's `callTool`, or in worker mode messages to it). The page decides on every
-    call again; this adds nothing. The three parts cross as a number and two strings, which
-    Pyodide passes without building a JS object per call."""
+    (tool_bridge.mjs's `callText` in page mode, or in worker mode messages to the page's
+    bridge). The page decides on every call again; this adds nothing. The three parts cross as
+    a number and two strings, which Pyodide passes without building a JS object per call; page
+    mode answers a result as its JSON text alone, so no proxy of an answer is made either."""
 
     def __init__(self, bridge: Any) -> None:
         self._bridge = bridge
+        # Looked up once: reading a JS member makes a new proxy every time.
+        self._call = bridge.call
 
     async def call(self, request: ToolCall) -> str:
         try:
-            result = await self._bridge.call(request.call_id, request.tool, request.args_json)
+            result = await self._call(request.call_id, request.tool, request.args_json)
         except asyncio.CancelledError:
             await self._bridge.abort(request.call_id)
             raise
         except Exception as exc:  # a JS exception crossing the bridge; its text is not trusted
             raise ToolBridgeError(request.tool, f"bridge call failed ({type(exc).__name__})") from None
+        if type(result) is str:  # page mode's callText: a result is its JSON text alone
+            return result
         if result.ok:
             return str(result.value)
         if result.kind == "denied":

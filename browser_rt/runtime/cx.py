@@ -13,7 +13,7 @@ it for code that imports it from there.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping
+from collections.abc import Coroutine, Iterable, Mapping
 from typing import Any
 
 from browser_rt.fetch import Response, authorized_fetch
@@ -29,7 +29,7 @@ from browser_rt.tools import NoToolHost, ToolGrant, authorized_tool_call
 class Cx:
     """One task's capabilities. Children get their own `Cx` from the regions they run in."""
 
-    __slots__ = ("_authority", "_services", "_state", "_tools")
+    __slots__ = ("_authority", "_event_context", "_services", "_state", "_tools", "_tools_view")
 
     def __init__(
         self,
@@ -43,6 +43,8 @@ class Cx:
         self._state = state
         self._authority = authority
         self._tools = tools if tools is not None else ToolGrant.none()
+        self._tools_view: CxTools | None = None
+        self._event_context: tuple[str, dict[str, object]] | None = None
 
     # -- what this task is --------------------------------------------------------------------
 
@@ -54,7 +56,10 @@ class Cx:
     @property
     def tools(self) -> CxTools:
         """The host functions this task may call: `await cx.tools.call("search", query="...")`."""
-        return CxTools(self)
+        view = self._tools_view
+        if view is None:
+            view = self._tools_view = CxTools(self)
+        return view
 
     @property
     def task(self) -> str:
@@ -191,20 +196,21 @@ class Cx:
 
     async def _call_tool(self, name: str, args: Mapping[str, Any]) -> Any:
         """A tool call, bounded by the deadline budget like a fetch (`CxTools.call`)."""
-        self._check_deadline()
+        state = self._state
+        meter = state.meter
+        if meter is not None and meter.deadline_at is not None:
+            self._check_deadline()
         if _cancel_pending():
             await asyncio.sleep(0)  # takes delivery: nothing is sent for a cancelled task
         services = self._services
-        state = self._state
         call = authorized_tool_call(
             self._tools,
             services.tool_host if services.tool_host is not None else NoToolHost(),
             services.diagnostics,
             name,
             args,
-            context={"region": event_id(state.region), "task": event_id(state.name)},
+            context=self._tool_event_context(state),
         )
-        meter = state.meter
         if meter is None or meter.deadline_at is None:
             return await call
         try:
@@ -214,6 +220,17 @@ class Cx:
             if window.expired():
                 raise self._report(meter.deadline_error(services.loop.time())) from None
             raise
+
+    def _tool_event_context(self, state: TaskState) -> dict[str, object]:
+        """The region and task fields of this task's tool events, made again only when the
+        task has moved to another region."""
+        held = self._event_context
+        if held is None or held[0] is not state.region:
+            held = self._event_context = (
+                state.region,
+                {"region": event_id(state.region), "task": event_id(state.name)},
+            )
+        return held[1]
 
     def _check_deadline(self) -> None:
         meter = self._state.meter
@@ -253,15 +270,17 @@ class CxTools:
         """The names this task may call."""
         return self._cx._tools.names
 
-    async def call(self, name: str, /, **args: Any) -> Any:
-        """Call tool `name` with `args` as a JSON object; return its JSON result.
+    def call(self, name: str, /, **args: Any) -> Coroutine[Any, Any, Any]:
+        """Call tool `name` with `args` as a JSON object; await it for its JSON result.
 
         The order is a checkpoint (cancellation, deadline), then this task's grant and the JSON
         bounds (`ToolNotGranted`, `ToolDenied`: nothing is sent), then the page, which checks
         again and applies the tool's timeout and rate limit. Cancelling the task aborts the call
         and fires the tool's AbortSignal. A tool that raises gives `ToolFailed` with its message.
+        Nothing happens until the returned coroutine is awaited (it is the call itself, with no
+        wrapper around it).
         """
-        return await self._cx._call_tool(name, args)
+        return self._cx._call_tool(name, args)
 
     def __repr__(self) -> str:
         return f"<CxTools {sorted(self.names)}>"

@@ -3,26 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
-from collections.abc import Mapping
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
+from typing import Any
 
+from browser_rt.diagnostics import Diagnostics
 from browser_rt.policy.json_text import nests_deeper_than
 from browser_rt.tools.errors import ToolDenied, ToolError, ToolNotGranted, ToolResultInvalid
 from browser_rt.tools.grant import TOOL_NAME, ToolGrant
 from browser_rt.tools.host import ToolCall, ToolHost, next_call_id
 
 
-class EventSink(Protocol):
-    """Anything with the Diagnostics.emit signature."""
-
-    def emit(self, type: str, *, severity: str = "info", **fields: Any) -> None: ...
-
-
 async def authorized_tool_call(
     grant: ToolGrant,
     host: ToolHost,
-    diagnostics: EventSink | None,
+    diagnostics: Diagnostics | None,
     name: str,
     args: Mapping[str, Any],
     *,
@@ -37,40 +34,41 @@ async def authorized_tool_call(
     adds nothing here: the page's own record of it (`tool.call`, with duration and bytes each
     way) is the account, and one event fewer keeps a call close to the cost of a direct one.
     Events carry the tool's name and sizes, never an argument or result value.
+
+    The allow event is a prepared one (`Diagnostics.prepare`): in a flood of calls, the rate
+    limiter drops most of them before their fields are merged or redacted.
     """
     fields: Mapping[str, object] = context if context is not None else {}
-    shown = name if isinstance(name, str) and TOOL_NAME.fullmatch(name) else "<invalid>"
     limits = grant.limits(name)
-    refusal: ToolDenied | None = None
-    args_json = ""
-    size = 0
     if limits is None:
-        refusal = ToolNotGranted(shown)
+        refusal: ToolDenied | None = ToolNotGranted(_shown(name))
+        args_json, size = "", 0
     else:
-        args_json, size, refusal = _args_text(shown, args, limits.max_args_bytes, grant.max_depth)
-    if diagnostics is not None:
-        # Called directly (not through _emit): the one event of every call, its fields packed once.
-        diagnostics.emit(
+        # A granted name passed the name check when the grant was made.
+        args_json, size, refusal = _args_text(name, args, limits.max_args_bytes, grant.max_depth)
+    if refusal is not None:
+        _emit(
+            diagnostics,
             "tool.decision",
-            severity="warn" if refusal else "info",
+            "warn",
             **fields,
-            tool=shown,
-            decision="deny" if refusal else "allow",
-            reason=refusal.reason if refusal else None,
+            tool=refusal.tool,
+            decision="deny",
+            reason=refusal.reason,
             request_bytes=size,
         )
-    if refusal is not None:
         raise refusal
     assert limits is not None
-    call = ToolCall(call_id=next_call_id(), tool=name, args_json=args_json, timeout_ms=limits.timeout_ms)
+    if diagnostics is not None:
+        diagnostics.prepare("tool.decision").emit(fields, tool=name, decision="allow", request_bytes=size)
+    call = _new_call((next_call_id(), name, args_json, limits.timeout_ms))
     loop = asyncio.get_running_loop()
-    started = loop.time()
+    started = loop.time()  # the loop's clock: virtual time in the lab, so durations replay
     try:
-        text = await host.call(call)
-        result = _parse_result(name, text, limits.max_result_bytes)
+        return _parse_result(name, await host.call(call), limits.max_result_bytes)
     except ToolDenied as denied:
         _emit(
-            diagnostics, "tool.decision", "warn", **fields, tool=shown, decision="deny", reason=denied.reason
+            diagnostics, "tool.decision", "warn", **fields, tool=name, decision="deny", reason=denied.reason
         )
         raise
     except ToolError as failure:
@@ -79,7 +77,7 @@ async def authorized_tool_call(
             "tool.error",
             "warn",
             **fields,
-            tool=shown,
+            tool=name,
             request_id=call.call_id,
             code=failure.code,
             duration_ms=_elapsed(loop, started),
@@ -91,21 +89,52 @@ async def authorized_tool_call(
             "tool.error",
             "warn",
             **fields,
-            tool=shown,
+            tool=name,
             request_id=call.call_id,
             code="aborted",
             duration_ms=_elapsed(loop, started),
         )
         raise
-    return result
 
 
-_ENCODER = json.JSONEncoder(allow_nan=False, separators=(",", ":"), ensure_ascii=False)
-"""Compact JSON, as `json.dumps(..., allow_nan=False, separators=(",", ":"), ensure_ascii=False)`
-writes it; made once, because `dumps` with options builds a new encoder on every call."""
+def _shown(name: object) -> str:
+    """A name as events may show it: a tool name, or `<invalid>`."""
+    return name if isinstance(name, str) and TOOL_NAME.fullmatch(name) else "<invalid>"
 
 
-_DECODER = json.JSONDecoder()
+def _reject(value: object) -> object:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+class _CompactJSON:
+    """Compact JSON text, as `json.dumps(value, allow_nan=False, separators=(",", ":"),
+    ensure_ascii=False)` writes it. `dumps` with options builds an encoder and its C half on
+    every call; this builds the C half once and reuses it, with its own circular-reference
+    markers, which it empties after a failure (a success leaves them empty)."""
+
+    def __init__(self) -> None:
+        self._markers: dict[int, object] = {}
+        self._encode: Any = None
+        if c_make_encoder is not None:
+            self._encode = c_make_encoder(
+                self._markers, _reject, encode_basestring, None, ":", ",", False, False, False
+            )
+        self._fallback = json.JSONEncoder(allow_nan=False, separators=(",", ":"), ensure_ascii=False)
+
+    def __call__(self, value: object) -> str:
+        if self._encode is None or self._markers:
+            return self._fallback.encode(value)
+        try:
+            return "".join(self._encode(value, 0))
+        except BaseException:
+            self._markers.clear()
+            raise
+
+
+_ENCODE = _CompactJSON()
+_new_call: Callable[[tuple[int, str, str, int]], ToolCall] = functools.partial(tuple.__new__, ToolCall)
+"""`ToolCall(...)` without the Python-level `__new__` a NamedTuple adds: one C call per call."""
+_SCAN: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 
 def _args_text(
@@ -114,7 +143,7 @@ def _args_text(
     """The arguments as compact JSON text and its UTF-8 size, or the refusal that names what is
     wrong with them."""
     try:
-        text = _ENCODER.encode(args if type(args) is dict else dict(args))
+        text = _ENCODE(args if type(args) is dict else dict(args))
     except (TypeError, ValueError, RecursionError) as exc:
         return "", 0, ToolDenied(tool, "invalid_args", f"not JSON: {type(exc).__name__}")
     size = len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
@@ -131,10 +160,10 @@ def _parse_result(tool: str, text: object, max_bytes: int) -> Any:
     # The page sends JSON.stringify's text, with no whitespace around it: decode it directly,
     # and leave anything else to json.loads, which skips whitespace and refuses trailing text.
     try:
-        value, end = _DECODER.raw_decode(text)
+        value, end = _SCAN(text, 0)  # raw_decode without its Python wrapper
         if end == len(text):
             return value
-    except (ValueError, RecursionError):
+    except (StopIteration, ValueError, RecursionError):
         pass
     try:
         return json.loads(text)
@@ -146,6 +175,6 @@ def _elapsed(loop: asyncio.AbstractEventLoop, started: float) -> float:
     return round((loop.time() - started) * 1000, 3)
 
 
-def _emit(diagnostics: EventSink | None, type: str, severity: str, **fields: Any) -> None:
+def _emit(diagnostics: Diagnostics | None, type: str, severity: str, **fields: Any) -> None:
     if diagnostics is not None:
         diagnostics.emit(type, severity=severity, **fields)

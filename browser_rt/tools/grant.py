@@ -34,6 +34,13 @@ class ToolGrant:
     tools: Mapping[str, ToolLimits] = field(default_factory=dict)
     max_depth: int = DEFAULT_MAX_DEPTH
 
+    def __post_init__(self) -> None:
+        # Checked once here, so a call with a granted name needs no name check of its own.
+        for name, limits in self.tools.items():
+            _checked_name(name)
+            if not isinstance(limits, ToolLimits):
+                raise TypeError(f"tool grant: {name}: expected ToolLimits, got {type(limits).__name__}")
+
     @classmethod
     def none(cls) -> ToolGrant:
         """The grant of a runtime the page gave no tools."""

@@ -180,6 +180,56 @@ test("a call stopped while it waits for a slot is answered at once and never run
   assert.deepEqual(record.map((entry) => entry.code), ["aborted", "aborted", "aborted"]);
 });
 
+test("a signal first read after the call stopped is already aborted, with the same reason", async () => {
+  /** @type {(value?: unknown) => void} */
+  let goOn = () => {};
+  let late = null;
+  const { bridge } = bridgeOf({
+    lazy: {
+      handler: async (_args, ctx) => {
+        await new Promise((resolve) => { goOn = resolve; });
+        late = ctx.signal; // first read, after the timeout answered the call
+      },
+      timeoutMs: 20,
+    },
+  });
+  assert.equal((await bridge.call(request("lazy"))).code, "timeout");
+  goOn();
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(late?.aborted, true);
+  assert.equal(late?.reason?.code, "timeout");
+});
+
+test("a queued call that is stopped gives its place in the queue back", async () => {
+  const { bridge } = bridgeOf({
+    one: { handler: (_args, ctx) => new Promise((resolve) => ctx.signal.addEventListener("abort", () => resolve(null))), maxConcurrent: 1, maxQueued: 1 },
+  });
+  const running = bridge.call(request("one"));
+  const queued = request("one");
+  const waiting = bridge.call(queued);
+  assert.equal((await bridge.call(request("one"))).reason, "rate_limited");
+  await bridge.abort(queued.call_id);
+  assert.equal((await waiting).code, "aborted");
+  const again = request("one");
+  const next = bridge.call(again);
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(bridge.inFlightCount(), 2, "the new call took the freed place in the queue");
+  bridge.abortAll();
+  assert.equal((await running).code, "aborted");
+  assert.equal((await next).code, "aborted");
+});
+
+test("callText answers a result as its JSON text alone, and anything else as callTool does", async () => {
+  const { bridge, record } = bridgeOf({ echo: async (args) => args, boom: () => { throw new Error("no"); } });
+  assert.equal(await bridge.callText(nextId++, "echo", '{"n":1}'), '{"n":1}');
+  const refused = await bridge.callText(nextId++, "nope", "{}");
+  assert.equal(typeof refused, "object");
+  assert.equal(refused.reason, "not_granted");
+  const failed = await bridge.callText(nextId++, "boom", "{}");
+  assert.equal(failed.code, "tool_error");
+  assert.deepEqual(record.map((entry) => entry.outcome), ["performed", "denied", "failed"]);
+});
+
 test("concurrency, queue and rate: a flood is refused rate_limited, the handler never sees more than its slots", async () => {
   let running = 0;
   let peak = 0;
