@@ -24,6 +24,9 @@ import { STORAGE_MOUNT, restoreStored } from "./storage/index.mjs";
  */
 export async function bootPython(indexURL, onProgress, { packages = [], write, files = [], stored = null, memoryLimitBytes = null, onEvent = () => {}, snapshot } = {}) {
   onProgress("loading-pyodide", 0.05);
+  // A restore also needs Pyodide's module script (snapshot.mjs): load both at once. A failure
+  // here is reported where the restore imports it again.
+  if (snapshot !== null) import(new URL("pyodide.asm.mjs", indexURL).href).catch(() => {});
   const core = await import(new URL("pyodide.mjs", indexURL).href);
   if (packages.length > 0) await checkPackagesInLock(indexURL, packages);
   const base = { indexURL: pyodideIndexArgument(indexURL), fullStdLib: false };
