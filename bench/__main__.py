@@ -298,8 +298,9 @@ class Runner:
         )
         self.notes["cold_start"] = (
             self.notes.get("cold_start", "")
+            + " "
             + (
-                " The rows per engine (bench/engines.py, bench/snapshot_start.mjs) run in one browser "
+                "The rows per engine (bench/engines.py, bench/snapshot_start.mjs) run in one browser "
                 "per engine, driven as the cross-engine suites drive it (e2e/engines.js), with the "
                 "bundle served by `browser-rt serve`: each round opens a fresh page for a bare "
                 "`loadPyodide()` and one for `createRuntime()` in worker mode, in alternating order, "
@@ -308,8 +309,8 @@ class Runner:
                 "pass` and timed from the end of that run to the next result (`2 + 2`) in the fresh "
                 "worker, which is what a restart after `interrupt()` of a run that will not stop "
                 "costs; its peer is the bare boot." + webkit
-            ).strip()
-        )
+            )
+        ).strip()
 
     # -- the pytest plugin ---------------------------------------------------------------------
 
