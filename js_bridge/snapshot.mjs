@@ -123,14 +123,20 @@ export async function restoreFromSnapshot(indexURL, core, options, given = null)
   } else {
     arriving = Promise.resolve(given);
   }
+  let settled = false;
   const checked = arriving.then((got) => (got === null ? null : checkSnapshot(got, core.version)))
-    .catch((error) => notRestored("unreadable", describe(error)));
+    .catch((error) => notRestored("unreadable", describe(error)))
+    .finally(() => {
+      settled = true;
+    });
   /** @type {Checked | null} */
   let ready = null;
   let pyodide;
   try {
     const trampoline = await engineTrampoline(indexURL);
-    if (heapBytes === null) {
+    // Already here (a restart gets its copy at once): restore from it directly, without the
+    // buffer that lets Pyodide start before the bytes arrive.
+    if (heapBytes === null || settled) {
       const outcome = await checked;
       if (!outcome?.ok) return outcome;
       ready = outcome;
@@ -191,6 +197,9 @@ function checkSnapshot(got, version) {
   if ("reason" in parsed) return parsed;
   if (parsed.header.build_id !== info.build_id || parsed.header.pyodide !== version) {
     return notRestored("build_mismatch", `${info.file}: taken by Pyodide ${String(parsed.header.pyodide)} build ${String(parsed.header.build_id).slice(0, 12)}, this is ${version}`);
+  }
+  if (info.pyodide_bytes !== undefined && info.pyodide_bytes !== parsed.pyodideSnapshot.length) {
+    return notRestored("malformed", `${SNAPSHOT_INFO}: pyodide_bytes is ${info.pyodide_bytes}, the container holds ${parsed.pyodideSnapshot.length}`);
   }
   return { ok: true, info, parsed };
 }

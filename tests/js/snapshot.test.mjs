@@ -97,8 +97,8 @@ const FALLBACKS = [
     return bytes;
   })],
   ["its description is not one", "malformed", (copy) => writeFileSync(path.join(copy, SNAPSHOT_INFO), "{\"file\": \"../x\"}")],
-  // Pyodide's module is up by the time the bytes are checked against this size: the restore is
-  // abandoned there, before anything reaches the heap, and the boot starts again the normal way.
+  // Checked with the other checks, before anything reaches the heap, whether Pyodide's module
+  // came up while the bytes were read (the restore is then abandoned there) or not.
   ["its description gives Pyodide's part another size", "malformed", (copy) => {
     writeFileSync(path.join(copy, SNAPSHOT_INFO), JSON.stringify({ ...INFO, pyodide_bytes: INFO.pyodide_bytes - 16 }));
   }],
