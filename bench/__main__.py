@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import browser_rt
-from bench import browser, bundles, plugin_session, report, summarize, workloads
+from bench import browser, bundles, engines, plugin_session, report, summarize, workloads
 from bench.stats import ROOT, machine_info
 
 BENCHMARKS = (
@@ -58,6 +58,15 @@ class Sizes:
     bridge_chunks: int = 10
     bridge_concurrency: list[int] = field(default_factory=lambda: [1, 16, 64])
     cold_samples: int = 5
+    engine_rounds: dict[str, int] = field(default_factory=lambda: {"chromium": 3, "firefox": 3, "webkit": 2})
+    """Rounds of the cross-engine cold start (bench/engines.py); WebKitGTK's bare boot alone
+    takes about 30 s here, hence fewer rounds there."""
+    engine_restarts: dict[str, int] = field(
+        default_factory=lambda: {"chromium": 2, "firefox": 2, "webkit": 0}
+    )
+    """Restarts timed per round. None in WebKitGTK 2.50: it keeps running a worker terminated
+    while Python spins (docs/snapshot.md), which would slow every later sample in that browser."""
+    engine_warmup: bool = True
     memory_fetches: int = 5_000
     memory_batches: int = 10
     memory_warmup: int = 500
@@ -87,6 +96,9 @@ SMOKE = Sizes(
     bridge_chunks=2,
     bridge_concurrency=[1, 4],
     cold_samples=1,
+    engine_rounds={"chromium": 1, "firefox": 1, "webkit": 1},
+    engine_restarts={"chromium": 1, "firefox": 1, "webkit": 0},
+    engine_warmup=False,
     memory_fetches=40,
     memory_batches=2,
     memory_warmup=10,
@@ -305,6 +317,56 @@ class Runner:
             "page-mode direct call of the same run."
         )
 
+    # -- the cold start in each engine --------------------------------------------------------
+
+    def engines(self) -> None:
+        """The cold start in Chromium, Firefox and WebKit (bench/engines.py), each engine against
+        bare loadPyodide() in the same browser, with the restart figure where it is taken."""
+        if not self.wanted("cold_start"):
+            return
+        s = self.sizes
+        measured: dict[str, Any] = {}
+        for engine in engines.ENGINES:
+            rounds, restarts = s.engine_rounds[engine], s.engine_restarts[engine]
+
+            def measure(engine: str = engine, rounds: int = rounds, restarts: int = restarts) -> None:
+                log(f"cold start in {engine}: {rounds} round(s), {restarts} restart(s) each")
+                measured[engine] = engines.cold_start_in(
+                    engine, self.bundle, rounds=rounds, restarts=restarts, warmup=s.engine_warmup
+                )
+
+            self.guard(f"cold_start ({engine})", measure)
+        if not measured:
+            return
+        self.machine["engines"] = {engine: data["version"] for engine, data in measured.items()}
+        self.figures.setdefault("cold_start", {})["engines"] = measured
+        self.rows += summarize.engine_cold_rows(measured)
+        webkit = (
+            ""
+            if "webkit" not in measured
+            else (
+                f" WebKitGTK runs {s.engine_rounds['webkit']} round(s) without restarts: its bare boot "
+                "alone takes about 30 s here, and WebKitGTK 2.50 keeps running a worker that was "
+                "terminated while Python spun, which would slow every later sample in the same "
+                "browser (docs/snapshot.md measures its restarts with a fresh browser per visit)."
+            )
+        )
+        self.notes["cold_start"] = (
+            self.notes.get("cold_start", "")
+            + " "
+            + (
+                "The rows per engine (bench/engines.py, bench/snapshot_start.mjs) run in one browser "
+                "per engine, driven as the cross-engine suites drive it (e2e/engines.js), with the "
+                "bundle served by `browser-rt serve`: each round opens a fresh page for a bare "
+                "`loadPyodide()` and one for `createRuntime()` in worker mode, in alternating order, "
+                "with a warm HTTP cache for both (one unmeasured round first); the worker must have "
+                "restored the snapshot. A restart is forced by a 200 ms timeout on `while True: "
+                "pass` and timed from the end of that run to the next result (`2 + 2`) in the fresh "
+                "worker, which is what a restart after `interrupt()` of a run that will not stop "
+                "costs; its peer is the bare boot." + webkit
+            )
+        ).strip()
+
     # -- the pytest plugin ---------------------------------------------------------------------
 
     def plugin(self) -> None:
@@ -497,6 +559,7 @@ def main(argv: list[str] | None = None) -> int:
         runner.host_and_node()
         runner.chromium()
         runner.tool_calls()
+        runner.engines()
         runner.plugin()
     finally:
         shutil.rmtree(work, ignore_errors=True)

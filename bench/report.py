@@ -184,7 +184,7 @@ def plots(results: dict[str, Any], out_dir: Path) -> list[Path]:
         save(fig, "bridge")
 
     cold = figures.get("cold_start")
-    if cold:
+    if cold and "raw" in cold:
         variants = cold["raw"]["variants"]
         fig, axis = plt.subplots(figsize=(8, 4.2))
         names = list(variants)

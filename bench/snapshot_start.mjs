@@ -1,5 +1,9 @@
-// The memory snapshot's benchmark, one engine per run, apart from `make bench`:
-//   node bench/snapshot_start.mjs [chromium|firefox|webkit] [rounds] [bundle] [restart=N]   (webkit: under xvfb-run)
+// The memory snapshot's benchmark, one engine per run (`make bench` runs it in each engine
+// through bench/engines.py):
+//   node bench/snapshot_start.mjs [chromium|firefox|webkit] [rounds] [bundle] [restart=N] [--no-transfer] [--no-warmup]
+// (webkit: under xvfb-run). --no-transfer leaves out the transfer sizes (brotli at quality 11
+// takes long); --no-warmup leaves out the unmeasured first round (the first round then warms
+// the HTTP cache for both variants alike).
 // Each round opens bench/pages/snapshot_start.html twice in the same browser, in alternating
 // order: a bare loadPyodide() to its first result (the peer), and createRuntime() in worker mode
 // to its first result, then N restarts after a timeout (restart=1 when not given), each to its
@@ -18,7 +22,10 @@ const require = createRequire(import.meta.url);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const { launchEngine, freePort } = require(path.join(ROOT, "e2e", "engines.js"));
 
-const [engineName = "chromium", roundsText = "5", bundleArg = "build/bundle", restartArg = "restart=1"] = process.argv.slice(2);
+const flags = new Set(process.argv.slice(2).filter((arg) => arg.startsWith("--")));
+for (const flag of flags) if (!["--no-transfer", "--no-warmup"].includes(flag)) throw new Error(`unknown option ${flag}`);
+const [engineName = "chromium", roundsText = "5", bundleArg = "build/bundle", restartArg = "restart=1"] = process.argv.slice(2).filter((arg) => !arg.startsWith("--"));
+if (!/^restart=\d+$/.test(restartArg)) throw new Error(`expected restart=N, got ${restartArg}`);
 const rounds = Number(roundsText);
 const bundle = path.resolve(ROOT, bundleArg);
 
@@ -68,8 +75,10 @@ try {
     if (!got.ok || got.value !== 2) throw new Error(`${variant}: ${JSON.stringify(got)}`);
     return got;
   };
-  await sample("bare");
-  await sample("worker");
+  if (!flags.has("--no-warmup")) {
+    await sample("bare");
+    await sample("worker");
+  }
   const bare = [];
   const worker = [];
   for (let i = 0; i < rounds; i++) {
@@ -91,7 +100,8 @@ try {
   };
   const ratio = median(figures.worker_ms) / median(figures.bare_ms);
   console.log(JSON.stringify({ ...figures, median_bare_ms: median(figures.bare_ms), median_worker_ms: median(figures.worker_ms),
-    ratio: Math.round(ratio * 100) / 100, median_restart_ms: median(figures.restart_ms), transfer: transfer() }, null, 1));
+    ratio: Math.round(ratio * 100) / 100, median_restart_ms: figures.restart_ms.length ? median(figures.restart_ms) : null,
+    ...(flags.has("--no-transfer") ? {} : { transfer: transfer() }) }, null, 1));
 } finally {
   await engine.close();
   server.stop();

@@ -36,6 +36,8 @@ export const PageMessage = Object.freeze({
   FS: "fs",
   TOOL_RESULT: "tool-result",
   STORAGE_RESULT: "storage-result",
+  /** The snapshot the page read and verified for this worker, after an init that expects one. */
+  SNAPSHOT: "snapshot",
 });
 
 /** Bounds on what the worker may post; anything larger is dropped, not truncated. */

@@ -12,33 +12,40 @@ import { STORAGE_MOUNT, restoreStored } from "./storage/index.mjs";
 /**
  * @param {URL} indexURL the bundle's pyodide/ folder
  * @param {(stage: string, fraction: number) => void} onProgress
- * @param {{packages?: string[], write?: (stream: string, line: string) => void, files?: [string, Uint8Array][], stored?: [string, Uint8Array, number][] | null, memoryLimitBytes?: number | null, onEvent?: (event: Record<string, unknown>) => void, snapshot?: import("./snapshot.mjs").VerifiedSnapshot | null}} [extras]
+ * @param {{packages?: string[], write?: (stream: string, line: string) => void, files?: [string, Uint8Array][], stored?: [string, Uint8Array, number][] | null, memoryLimitBytes?: number | null, onEvent?: (event: Record<string, unknown>) => void, snapshot?: import("./snapshot.mjs").VerifiedSnapshot | import("./snapshot.mjs").PendingSnapshot | null}} [extras]
  *   the app's packages (names in the bundle's lock), where Python's output goes, files to
  *   write into FS_ROOT before any user code runs, the granted namespace's stored files (null: no
  *   storage was granted), the cap on Wasm memory (memory_limit.mjs), and where the boot's own
  *   event goes (whether the bundle's memory snapshot was restored, or why not); in worker mode,
- *   the snapshot as the page verified it, or null when the page found none to use (the boot is
- *   then the normal one, and the page has said why); absent, the snapshot is read here
+ *   the snapshot as the page verified it or is still reading it, or null when the page found none
+ *   to use (the boot is then the normal one, and the page has said why); absent, the snapshot is
+ *   read here
  * @returns {Promise<any>} the Pyodide API object
  */
 export async function bootPython(indexURL, onProgress, { packages = [], write, files = [], stored = null, memoryLimitBytes = null, onEvent = () => {}, snapshot } = {}) {
   onProgress("loading-pyodide", 0.05);
+  // A restore also needs Pyodide's module script (snapshot.mjs): load both at once. A failure
+  // here is reported where the restore imports it again.
+  if (snapshot !== null) import(new URL("pyodide.asm.mjs", indexURL).href).catch(() => {});
   const core = await import(new URL("pyodide.mjs", indexURL).href);
   if (packages.length > 0) await checkPackagesInLock(indexURL, packages);
   const base = { indexURL: pyodideIndexArgument(indexURL), fullStdLib: false };
-  // The memory cap wraps both roads: the restored heap is capped like a fresh one.
-  const pyodide = await withMemoryLimit(memoryLimitBytes, async () => {
-    const restored = snapshot === null ? null : await restoreFromSnapshot(indexURL, core, base, snapshot);
-    if (restored) onEvent(snapshotEvent(restored));
-    if (restored?.ok) {
-      const inSnapshot = new Set(restored.packages);
+  // The memory cap wraps each road on its own: the restored heap is capped like a fresh one, and
+  // so is a normal boot after a restore that was refused once Pyodide's module was up.
+  const restored = snapshot === null ? null : await withMemoryLimit(memoryLimitBytes, async () => {
+    const outcome = await restoreFromSnapshot(indexURL, core, base, snapshot);
+    if (outcome) onEvent(snapshotEvent(outcome));
+    if (outcome?.ok) {
+      const inSnapshot = new Set(outcome.packages);
       const rest = packages.filter((name) => !inSnapshot.has(normalizeName(name)));
-      if (rest.length > 0) await restored.pyodide.loadPackage(rest);
-      return restored.pyodide;
+      if (rest.length > 0) await outcome.pyodide.loadPackage(rest);
     }
-    // Passing the packages to loadPyodide lets Pyodide fetch the wheels while it is still booting.
-    return core.loadPyodide({ ...base, packages: ["browser_rt", ...packages] });
+    return outcome;
   });
+  const pyodide = restored?.ok
+    ? restored.pyodide
+    // Passing the packages to loadPyodide lets Pyodide fetch the wheels while it is still booting.
+    : await withMemoryLimit(memoryLimitBytes, () => core.loadPyodide({ ...base, packages: ["browser_rt", ...packages] }));
   if (write) {
     pyodide.setStdout({ batched: (/** @type {string} */ line) => write("stdout", line) });
     pyodide.setStderr({ batched: (/** @type {string} */ line) => write("stderr", line) });

@@ -28,9 +28,32 @@ const PYODIDE_MAGIC = 1886286592;
  * @typedef {{info: SnapshotInfo, bytes: Uint8Array}} VerifiedSnapshot the container, its sha256
  *   and size checked against the description
  * @typedef {{file: string, sha256: string, bytes: number, build_id: string, pyodide: string, packages: string[],
- *   gzip?: {file: string, sha256: string, bytes: number}}} SnapshotInfo the description; `gzip` names
- *   the same container compressed, read instead where the engine can unpack it
+ *   gzip?: {file: string, sha256: string, bytes: number}, pyodide_bytes?: number}} SnapshotInfo the
+ *   description; `gzip` names the same container compressed, read instead where the engine can
+ *   unpack it; `pyodide_bytes` is the size of Pyodide's own snapshot at the container's end
+ * @typedef {{heapBytes: number | null, arriving: Promise<VerifiedSnapshot | null>}} PendingSnapshot
+ *   a snapshot the page is still reading: the size of Pyodide's part (from the description; null
+ *   when it does not say), and the verified bytes once they are here (null: the page found none
+ *   to use, and has said why)
  */
+
+/**
+ * Read the bundle's description of its snapshot: enough to know, before the bytes arrive, whether
+ * a snapshot will come and how large Pyodide's part of it is.
+ * @param {URL} indexURL the bundle's pyodide/ folder
+ * @param {string | null} [version] this Pyodide's version, when known: a snapshot made for
+ *   another one is refused before its bytes are downloaded
+ * @returns {Promise<{ok: true, info: SnapshotInfo} | NotRestored>}
+ */
+export async function readSnapshotInfo(indexURL, version = null) {
+  let info;
+  try {
+    info = await readJSON(new URL(SNAPSHOT_INFO, indexURL));
+  } catch (error) {
+    return notRestored("missing", `${SNAPSHOT_INFO}: ${describe(error)}`);
+  }
+  return infoProblem(info, version) ?? { ok: true, info };
+}
 
 /**
  * Read the bundle's snapshot and check its bytes against the recorded sha256 (SubtleCrypto) and
@@ -38,18 +61,15 @@ const PYODIDE_MAGIC = 1886286592;
  * @param {URL} indexURL the bundle's pyodide/ folder
  * @param {string | null} [version] this Pyodide's version, when known: a snapshot made for
  *   another one is refused before its bytes are downloaded
+ * @param {Promise<{ok: true, info: SnapshotInfo} | NotRestored> | null} [described] the
+ *   description, when it is already being read (readSnapshotInfo)
  * @returns {Promise<({ok: true, ms: number} & VerifiedSnapshot) | NotRestored>}
  */
-export async function readVerifiedSnapshot(indexURL, version = null) {
+export async function readVerifiedSnapshot(indexURL, version = null, described = null) {
   const started = performance.now();
-  let info;
-  try {
-    info = await readJSON(new URL(SNAPSHOT_INFO, indexURL));
-  } catch (error) {
-    return notRestored("missing", `${SNAPSHOT_INFO}: ${describe(error)}`);
-  }
-  const problem = infoProblem(info, version);
-  if (problem) return problem;
+  const description = await (described ?? readSnapshotInfo(indexURL, version));
+  if (!description.ok) return description;
+  const { info } = description;
   // The gzip copy is a fifth of the bytes on the wire, from a host that compresses nothing; the
   // sha256 below is of what it unpacks to, so either copy must give the recorded bytes. Where it
   // cannot be read or unpacked, the plain file still serves.
@@ -72,47 +92,125 @@ export async function readVerifiedSnapshot(indexURL, version = null) {
 
 /**
  * Restore Pyodide from the bundle's snapshot, or say why not.
+ *
+ * Where the description records the size of Pyodide's part (`pyodide_bytes`), Pyodide fetches,
+ * compiles and instantiates its Wasm module while the snapshot is still being read and verified:
+ * it is handed a buffer of that size, and the snapshot's bytes are copied into it only once they
+ * have passed every check below and only just before Pyodide reads it. A snapshot that fails a
+ * check never reaches the heap, and the caller boots the normal way.
  * @param {URL} indexURL the bundle's pyodide/ folder
  * @param {{loadPyodide: Function, version: string}} core the bundle's pyodide.mjs
  * @param {Record<string, unknown>} options what loadPyodide would get besides the snapshot
- * @param {VerifiedSnapshot | null} [verified] the snapshot as the page already read and
- *   verified it (worker mode: snapshot_source.mjs); absent, it is read and verified here
- * @returns {Promise<Restored | NotRestored>}
+ * @param {VerifiedSnapshot | PendingSnapshot | null} [given] the snapshot as the page already
+ *   read and verified it, or is still reading (worker mode: snapshot_source.mjs); absent, it is
+ *   read and verified here
+ * @returns {Promise<Restored | NotRestored | null>} null: the page found no snapshot to use and
+ *   has said why
  */
-export async function restoreFromSnapshot(indexURL, core, options, verified = null) {
+export async function restoreFromSnapshot(indexURL, core, options, given = null) {
   const started = performance.now();
-  if (verified === null) {
-    const read = await readVerifiedSnapshot(indexURL, core.version);
-    if (!read.ok) return read;
-    verified = read;
+  /** @type {Promise<VerifiedSnapshot | NotRestored | null>} */
+  let arriving;
+  /** @type {number | null} */
+  let heapBytes = null;
+  if (given === null) {
+    const described = await readSnapshotInfo(indexURL, core.version);
+    if (!described.ok) return described;
+    heapBytes = described.info.pyodide_bytes ?? null;
+    arriving = readVerifiedSnapshot(indexURL, core.version, Promise.resolve(described));
+  } else if ("arriving" in given) {
+    ({ arriving, heapBytes } = given);
+  } else {
+    arriving = Promise.resolve(given);
   }
-  const { info, bytes } = verified;
-  const problem = infoProblem(info, core.version);
-  if (problem) return problem;
-  const parsed = parseContainer(bytes);
-  if ("reason" in parsed) return parsed;
-  if (parsed.header.build_id !== info.build_id || parsed.header.pyodide !== core.version) {
-    return notRestored("build_mismatch", `${info.file}: taken by Pyodide ${String(parsed.header.pyodide)} build ${String(parsed.header.build_id).slice(0, 12)}, this is ${core.version}`);
-  }
+  let settled = false;
+  const checked = arriving.then((got) => (got === null ? null : checkSnapshot(got, core.version)))
+    .catch((error) => notRestored("unreadable", describe(error)))
+    .finally(() => {
+      settled = true;
+    });
+  /** @type {Checked | null} */
+  let ready = null;
   let pyodide;
   try {
     const trampoline = await engineTrampoline(indexURL);
-    pyodide = await core.loadPyodide({ ...options, _loadSnapshot: parsed.pyodideSnapshot, createPyodideModule: trampoline.create });
+    // Already here (a restart gets its copy at once): restore from it directly, without the
+    // buffer that lets Pyodide start before the bytes arrive.
+    if (heapBytes === null || settled) {
+      const outcome = await checked;
+      if (!outcome?.ok) return outcome;
+      ready = outcome;
+      pyodide = await core.loadPyodide({ ...options, _loadSnapshot: ready.parsed.pyodideSnapshot, createPyodideModule: trampoline.create });
+    } else {
+      const heap = new Uint8Array(heapBytes);
+      // Pyodide reads `_loadSnapshot` only after the module it creates here is up.
+      const create = async (/** @type {any} */ settings) => {
+        const module = await trampoline.create(settings);
+        const outcome = await checked;
+        if (!outcome?.ok) throw new SnapshotRefused(outcome);
+        if (outcome.parsed.pyodideSnapshot.length !== heap.length) {
+          throw new SnapshotRefused(notRestored("malformed", `${SNAPSHOT_INFO}: pyodide_bytes is ${heap.length}, the container holds ${outcome.parsed.pyodideSnapshot.length}`));
+        }
+        heap.set(outcome.parsed.pyodideSnapshot);
+        ready = outcome;
+        return module;
+      };
+      pyodide = await core.loadPyodide({ ...options, _loadSnapshot: heap, createPyodideModule: create });
+    }
     trampoline.restore(pyodide._module);
   } catch (error) {
+    if (error instanceof SnapshotRefused) return error.outcome;
     // Pyodide compares the build id itself and refuses a foreign snapshot here.
     const text = describe(error);
     return notRestored(/build id mismatch/i.test(text) ? "build_mismatch" : "restore_failed", text);
   }
+  if (ready === null) return notRestored("restore_failed", "Pyodide started without reading the snapshot");
   try {
-    writeFiles(pyodide.FS, parsed.files);
+    writeFiles(pyodide.FS, ready.parsed.files);
     // The heap carries the builder's `random` state: every restore would draw the same numbers.
     pyodide.runPython("import importlib, sys\nimportlib.invalidate_caches()\nif 'random' in sys.modules: sys.modules['random'].seed()");
   } catch (error) {
     return notRestored("restore_failed", describe(error));
   }
-  for (const name of info.packages) pyodide.loadedPackages[name] = "snapshot";
-  return { ok: true, pyodide, packages: info.packages, ms: Math.round(performance.now() - started) };
+  for (const name of ready.info.packages) pyodide.loadedPackages[name] = "snapshot";
+  return { ok: true, pyodide, packages: ready.info.packages, ms: Math.round(performance.now() - started) };
+}
+
+/**
+ * @typedef {{ok: true, info: SnapshotInfo, parsed: {header: any, files: [string, Uint8Array][], pyodideSnapshot: Uint8Array}}} Checked
+ *   a snapshot that passed every check before the restore
+ */
+
+/**
+ * Everything checked before a single byte of the snapshot reaches the heap: the description names
+ * this Pyodide, the container is well formed, carries the recorded build id and names no JS object.
+ * @param {VerifiedSnapshot | NotRestored} got the verified bytes, or why there are none
+ * @param {string} version this Pyodide's version
+ * @returns {Checked | NotRestored}
+ */
+function checkSnapshot(got, version) {
+  if ("ok" in got && got.ok === false) return got;
+  const { info, bytes } = /** @type {VerifiedSnapshot} */ (got);
+  const problem = infoProblem(info, version);
+  if (problem) return problem;
+  const parsed = parseContainer(bytes);
+  if ("reason" in parsed) return parsed;
+  if (parsed.header.build_id !== info.build_id || parsed.header.pyodide !== version) {
+    return notRestored("build_mismatch", `${info.file}: taken by Pyodide ${String(parsed.header.pyodide)} build ${String(parsed.header.build_id).slice(0, 12)}, this is ${version}`);
+  }
+  if (info.pyodide_bytes !== undefined && info.pyodide_bytes !== parsed.pyodideSnapshot.length) {
+    return notRestored("malformed", `${SNAPSHOT_INFO}: pyodide_bytes is ${info.pyodide_bytes}, the container holds ${parsed.pyodideSnapshot.length}`);
+  }
+  return { ok: true, info, parsed };
+}
+
+/** Thrown out of Pyodide's start when the snapshot it was to restore did not pass its checks. */
+class SnapshotRefused extends Error {
+  /** @param {NotRestored | null} outcome why, or null when the page has already said why */
+  constructor(outcome) {
+    super(outcome?.detail ?? "no snapshot");
+    this.outcome = outcome;
+  }
 }
 
 /**
@@ -127,7 +225,8 @@ function infoProblem(info, version) {
     && typeof info.build_id === "string" && typeof info.pyodide === "string"
     && Array.isArray(info.packages) && info.packages.every((/** @type {unknown} */ name) => typeof name === "string")
     && (info.gzip === undefined || (info.gzip && typeof info.gzip === "object" && typeof info.gzip.file === "string"
-      && /^[\w.-]+$/.test(info.gzip.file) && Number.isSafeInteger(info.gzip.bytes) && info.gzip.bytes > 0));
+      && /^[\w.-]+$/.test(info.gzip.file) && Number.isSafeInteger(info.gzip.bytes) && info.gzip.bytes > 0))
+    && (info.pyodide_bytes === undefined || (Number.isSafeInteger(info.pyodide_bytes) && info.pyodide_bytes >= 48 && info.pyodide_bytes <= info.bytes));
   if (!fields) return notRestored("malformed", `${SNAPSHOT_INFO}: not a snapshot description`);
   if (version !== null && info.pyodide !== version) return notRestored("build_mismatch", `${SNAPSHOT_INFO}: made for Pyodide ${info.pyodide}, this is ${version}`);
   return null;
@@ -281,10 +380,28 @@ async function readGzip(url, size) {
       throw new Error(`${url.pathname} unpacks to more than ${size} bytes`);
     }
     out.set(value, filled);
+    // Unpacked chunks arrive as microtasks: without a turn now and then, the page would run no
+    // other task (the message that starts its worker among them) until the last one.
+    if (Math.floor(filled / YIELD_EVERY_BYTES) !== Math.floor((filled + value.length) / YIELD_EVERY_BYTES)) await nextTask();
     filled += value.length;
   }
   if (filled !== size) throw new Error(`${url.pathname} unpacks to ${filled} bytes, not ${size}`);
   return out;
+}
+
+/** Bytes unpacked between two turns given to the page's other tasks. */
+const YIELD_EVERY_BYTES = 1 << 20;
+
+/** A promise settled in a later task, not a microtask (a timer could be clamped to 4 ms). */
+function nextTask() {
+  return new Promise((resolve) => {
+    const { port1, port2 } = new MessageChannel();
+    port1.onmessage = () => {
+      port1.close();
+      resolve(undefined);
+    };
+    port2.postMessage(null);
+  });
 }
 
 /** @param {URL} url */

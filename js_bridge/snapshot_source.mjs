@@ -10,7 +10,7 @@
  * and nothing a worker sends back is ever used for a restore. Whatever a worker does to the
  * bytes it was given, the next worker gets exactly the verified ones.
  */
-import { readVerifiedSnapshot, snapshotEvent } from "./snapshot.mjs";
+import { readSnapshotInfo, readVerifiedSnapshot, snapshotEvent } from "./snapshot.mjs";
 
 /**
  * @typedef {object} SnapshotHandout what one worker start gets
@@ -26,9 +26,41 @@ import { readVerifiedSnapshot, snapshotEvent } from "./snapshot.mjs";
  * @param {typeof readVerifiedSnapshot} [read] how the snapshot is read and verified
  */
 export function createSnapshotSource(indexURL, read = readVerifiedSnapshot) {
+  /** @type {ReturnType<typeof readSnapshotInfo> | null} */
+  let described = null;
   /** @type {ReturnType<typeof readVerifiedSnapshot> | null} */
   let kept = null;
+  /** @type {boolean | null} whether the kept read verified; null while it runs */
+  let verified = null;
+  let handedOut = false;
+  const start = () => {
+    described ??= readSnapshotInfo(indexURL);
+    if (kept === null) {
+      const reading = read(indexURL, null, described);
+      kept = reading;
+      reading.then((outcome) => {
+        if (kept === reading) verified = outcome.ok;
+      });
+    }
+    return kept;
+  };
   return Object.freeze({
+    /** Start reading now, while the page still has other work to do before a worker asks. */
+    prefetch() {
+      start();
+    },
+    /**
+     * What the next worker can prepare before its copy arrives: the size of Pyodide's part of
+     * the snapshot (null where the description does not say), or null when no snapshot will
+     * come (the description is missing or wrong, or the bytes did not verify).
+     * @returns {Promise<{heapBytes: number | null} | null>}
+     */
+    async expected() {
+      start();
+      const description = await /** @type {ReturnType<typeof readSnapshotInfo>} */ (described);
+      if (!description.ok || verified === false) return null;
+      return { heapBytes: description.info.pyodide_bytes ?? null };
+    },
     /**
      * The snapshot for the next worker. The outcome of the first read is kept, a failure too:
      * a snapshot that did not verify is not downloaded again on every restart.
@@ -36,9 +68,9 @@ export function createSnapshotSource(indexURL, read = readVerifiedSnapshot) {
      */
     async forWorker() {
       const started = performance.now();
-      const reused = kept !== null;
-      kept ??= read(indexURL);
-      const outcome = await kept;
+      const reused = handedOut;
+      handedOut = true;
+      const outcome = await start();
       if (!outcome.ok) return { snapshot: null, transfer: [], event: snapshotEvent(outcome) };
       const copy = outcome.bytes.slice();
       return {
@@ -52,7 +84,10 @@ export function createSnapshotSource(indexURL, read = readVerifiedSnapshot) {
     },
     /** Let the kept copy go (the runtime is closed). */
     release() {
+      described = null;
       kept = null;
+      verified = null;
+      handedOut = false;
     },
   });
 }

@@ -99,7 +99,7 @@ const output = createOutputBatcher((stream, lines) => send({ type: WorkerMessage
 /**
  * The snapshot the page read, verified and copied for this worker (snapshot_source.mjs), or
  * null: the page found none it could use and said why, and the worker boots the normal way.
- * @param {any} data the init message
+ * @param {any} data the snapshot message
  * @returns {import("./snapshot.mjs").VerifiedSnapshot | null}
  */
 function verifiedSnapshot(data) {
@@ -107,8 +107,30 @@ function verifiedSnapshot(data) {
   return given && given.bytes instanceof Uint8Array && given.info && typeof given.info === "object" ? given : null;
 }
 
+/** Hands the page's copy of the snapshot to the boot that waits for it (set by init). */
+let snapshotArrived = (/** @type {any} */ _data) => {};
+
+/**
+ * The snapshot the init message says the page is reading for this worker, to arrive in a
+ * snapshot message: the boot brings Pyodide's module up meanwhile. Null: none will come.
+ * @param {any} data the init message
+ * @returns {import("./snapshot.mjs").PendingSnapshot | null}
+ */
+function pendingSnapshot(data) {
+  if (!data.snapshot || typeof data.snapshot !== "object") return null;
+  const heapBytes = Number.isSafeInteger(data.snapshot.heapBytes) ? data.snapshot.heapBytes : null;
+  const arriving = new Promise((resolve) => {
+    snapshotArrived = (message) => {
+      snapshotArrived = () => {};
+      resolve(verifiedSnapshot(message));
+    };
+  });
+  return { heapBytes, arriving: /** @type {Promise<import("./snapshot.mjs").VerifiedSnapshot | null>} */ (arriving) };
+}
+
 /** @param {any} data */
 async function init(data) {
+  const snapshot = pendingSnapshot(data);
   // Before Pyodide: nothing but this module has run in the realm yet.
   const unproven = await proveIsolation();
   if (unproven.length > 0) throw new Error(`worker isolation is not in force: ${unproven.join("; ")}`);
@@ -116,9 +138,8 @@ async function init(data) {
   const pyodide = await bootPython(new URL(data.indexURL), (stage, fraction) => send({ type: WorkerMessage.PROGRESS, stage, fraction }), {
     packages: data.packages ?? [], write: output.write, files, memoryLimitBytes: data.memoryLimitBytes ?? null,
     stored: data.storage ? data.storage.files : null, onEvent: (event) => send({ type: WorkerMessage.EVENT, event }),
-    snapshot: verifiedSnapshot(data),
+    snapshot,
   });
-  data.snapshot = null; // restored into the heap: the bytes can go
   if (data.interruptBuffer) pyodide.setInterruptBuffer(data.interruptBuffer);
   // The page answers a fatal failure the way it answers a run that will not stop: a fresh worker.
   onFatal(pyodide, () => send({ type: WorkerMessage.FATAL }));
@@ -187,6 +208,8 @@ self.addEventListener("message", (/** @type {MessageEvent} */ { data }) => {
   if (!data || typeof data !== "object") return;
   if (data.type === PageMessage.INIT) {
     init(data).catch((error) => send({ type: WorkerMessage.INIT_ERROR, message: String(error?.message ?? error).slice(0, 4096) }));
+  } else if (data.type === PageMessage.SNAPSHOT) {
+    snapshotArrived(data);
   } else if (data.type === PageMessage.RUN && embedded) {
     answer(data.id, () => embedded.run_code(String(data.code), data.globalsJSON ?? null, String(data.filename ?? "<exec>"), data.id));
   } else if (data.type === PageMessage.CALL && embedded) {

@@ -44,7 +44,14 @@ export async function startInWorker(settings) {
   }
   const { authority, events, output, onProgress, workerURL } = settings;
   const scriptURL = new URL(workerURL ?? "./worker.mjs", workerURL ? globalThis.location?.href : import.meta.url);
-  const shape = await isolationShape(scriptURL, authority);
+  // Read and verified once; every worker, restarts included, gets its own copy (snapshot_source.mjs).
+  // The read starts now: it takes longer than the checks below and the worker's own load.
+  const snapshots = createSnapshotSource(settings.indexURL);
+  snapshots.prefetch();
+  const shape = await isolationShape(scriptURL, authority).catch((error) => {
+    snapshots.release();
+    throw error;
+  });
   /** @type {Record<string, number>} */
   const dropped = {};
   /** @param {string} reason */
@@ -62,8 +69,6 @@ export async function startInWorker(settings) {
     await restart(target, "fatal");
     events.deliverPageEvent({ type: "runtime.interrupted", severity: "warn", stage: "restart", reason: "fatal", runs });
   };
-  // Read and verified once; every worker, restarts included, gets its own copy (snapshot_source.mjs).
-  const snapshots = createSnapshotSource(settings.indexURL);
   let session = await startSession(settings, scriptURL, shape, drop, onFatal, snapshots);
   /** @type {Promise<Session> | null} */
   let restarting = null;
@@ -338,14 +343,18 @@ async function startSession({ indexURL, policy, diagnostics, onProgress, bridge,
     const hint = shape === "meta" ? " (the page's CSP must allow worker-src blob:)" : "";
     readyReject(new Error(`browser_rt worker failed to load${hint}`));
   };
-  // The worker module loads meanwhile; on a restart the copy is ready at once.
-  const handout = await snapshots.forWorker();
-  events.deliverPageEvent(handout.event);
+  // The worker starts as soon as the snapshot's description says whether one will come: it proves
+  // its isolation and brings Pyodide's module up while the page still reads and verifies the
+  // bytes (a restart gets its copy at once). It restores only the copy posted below.
+  const expected = await snapshots.expected();
   worker.postMessage({
     type: PageMessage.INIT, indexURL: indexURL.href, policy, diagnostics: diagnosticsForPython(diagnostics),
     packages, files, interruptBuffer, toolsJSON: tools.grantJSON, memoryLimitBytes,
-    storage: storage ? { grant: storage.grant, files: stored } : null, snapshot: handout.snapshot,
-  }, [...(stored ? new Set(stored.map(([, bytes]) => bytes.buffer)) : []), ...handout.transfer]);
+    storage: storage ? { grant: storage.grant, files: stored } : null, snapshot: expected,
+  }, stored ? [...new Set(stored.map(([, bytes]) => bytes.buffer))] : []);
+  const handout = await snapshots.forWorker();
+  events.deliverPageEvent(handout.event);
+  if (expected && !terminated) worker.postMessage({ type: PageMessage.SNAPSHOT, snapshot: handout.snapshot }, handout.transfer);
   /** @type {any} */
   let readyMessage;
   try {

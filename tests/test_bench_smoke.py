@@ -46,6 +46,10 @@ def test_every_benchmark_runs_at_smoke_size(tmp_path: Path) -> None:
         "runtime_page",
         "runtime_worker_sources",
     }
+    engines = results["figures"]["cold_start"]["engines"]
+    assert set(engines) == {"chromium", "firefox", "webkit"}
+    assert all(data["worker_ms"] and data["bare_ms"] for data in engines.values())
+    assert engines["chromium"]["restart_ms"] and engines["firefox"]["restart_ms"]
     figures = {row["figure"] for row in results["rows"]}
     assert figures == benchmarks
     assert all(row["subject"] is not None for row in results["rows"])
@@ -96,6 +100,36 @@ def test_a_steady_rise_is_a_leak_and_noise_is_not() -> None:
     rising = [{"pyproxies": 3 + 5 * i, "page_js_heap_bytes": 9_000_000 + 500_000 * i} for i in range(11)]
     leaks = leak_verdict(rising, limits)["leaks"]
     assert [leak.split()[0] for leak in leaks] == ["pyproxies", "page_js_heap_bytes"]
+
+
+@pytest.mark.host_only(reason="the bench package lives beside the tests on the host only")
+def test_an_engine_figure_that_measured_something_else_is_refused() -> None:
+    sys.path.insert(0, str(ROOT))
+    try:
+        from bench.engines import check_figures
+    finally:
+        sys.path.remove(str(ROOT))
+    good = {
+        "engine": "Firefox 153",
+        "bare_ms": [3000, 3100],
+        "worker_ms": [900, 950],
+        "restart_ms": [700, 720],
+        "boots": ["restored"],
+        "restart_stages": ["restart"],
+        "handouts": ["fetched,reused"],
+    }
+    checked = check_figures("firefox", good, rounds=2, restarts=1)
+    assert checked["worker_ms"] == [900.0, 950.0] and checked["version"] == "Firefox 153"
+    faults = {
+        "a sample missing": {"worker_ms": [900]},
+        "a normal boot": {"boots": ["restored", "fallback:hash_mismatch"]},
+        "no restart figure": {"restart_ms": [700]},
+        "a timeout that did not restart": {"restart_stages": ["cancel"]},
+    }
+    for fault, change in faults.items():
+        with pytest.raises(RuntimeError):
+            check_figures("firefox", {**good, **change}, rounds=2, restarts=1)
+            pytest.fail(f"{fault} was accepted")
 
 
 @pytest.mark.host_only(reason="drives Node and pytest from the host")

@@ -126,6 +126,10 @@ def test_the_bundle_records_the_snapshot_and_verify_catches_one_changed_byte(tmp
         PYODIDE, PYODIDE_NPM_VERSION
     )
     assert {"browser-rt", "idna"} <= set(record["packages"])
+    # Pyodide's own snapshot (its magic number first) fills the container's last pyodide_bytes.
+    container = (BUNDLE / "pyodide" / SNAPSHOT_NAME).read_bytes()
+    start = len(container) - record["pyodide_bytes"]
+    assert start > 12 and int.from_bytes(container[start : start + 4], "little") == 1886286592
     copy = tmp_path / "bundle"
     shutil.copytree(BUNDLE, copy)
     assert verify_bundle(copy).ok

@@ -159,11 +159,31 @@ def snapshot_info(
         "sha256": sha256_file(container),
         "bytes": container.stat().st_size,
         "gzip": {"file": SNAPSHOT_GZIP_NAME, "sha256": sha256_file(packed), "bytes": packed.stat().st_size},
+        "pyodide_bytes": pyodide_part_bytes(container),
         "pyodide": version,
         "build_id": build_id,
         "packages": sorted(packages),
     }
     return json.dumps(info, indent=1, sort_keys=True) + "\n"
+
+
+def pyodide_part_bytes(container: Path) -> int:
+    """The size of Pyodide's own snapshot, at the container's end (format: snapshot_node.mjs).
+
+    The description records it so that a page can start Pyodide's Wasm module while the snapshot
+    is still on its way: the module is handed a buffer of this size, filled once the bytes have
+    been verified (js_bridge/snapshot.mjs)."""
+    with container.open("rb") as stream:
+        prefix = stream.read(12)
+        if len(prefix) != 12 or prefix[:8] != b"BRTSNAP1":
+            raise SnapshotError(f"{container.name}: not a browser_rt snapshot")
+        header_length = int.from_bytes(prefix[8:12], "little")
+        header = json.loads(stream.read(header_length))
+    offset = 12 + header_length + sum(int(size) for _path, size in header["files"])
+    size = container.stat().st_size
+    if not 0 < offset < size:
+        raise SnapshotError(f"{container.name}: its header claims more than the file holds")
+    return size - offset
 
 
 def _run(pyodide_dir: Path, wheels: list[SnapshotWheel], target: Path) -> None:

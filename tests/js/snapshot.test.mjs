@@ -97,7 +97,19 @@ const FALLBACKS = [
     return bytes;
   })],
   ["its description is not one", "malformed", (copy) => writeFileSync(path.join(copy, SNAPSHOT_INFO), "{\"file\": \"../x\"}")],
+  // Checked with the other checks, before anything reaches the heap, whether Pyodide's module
+  // came up while the bytes were read (the restore is then abandoned there) or not.
+  ["its description gives Pyodide's part another size", "malformed", (copy) => {
+    writeFileSync(path.join(copy, SNAPSHOT_INFO), JSON.stringify({ ...INFO, pyodide_bytes: INFO.pyodide_bytes - 16 }));
+  }],
 ];
+
+test("the description records the size of Pyodide's own snapshot, at the container's end", () => {
+  const bytes = readFileSync(path.join(PYODIDE, INFO.file));
+  const parsed = parseContainer(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  assert.ok(!("reason" in parsed), JSON.stringify(parsed));
+  assert.equal(INFO.pyodide_bytes, parsed.pyodideSnapshot.length);
+});
 
 for (const [what, reason, change] of FALLBACKS) {
   test(`when ${what}, the runtime boots the normal way and says why (${reason})`, async (t) => {
