@@ -186,7 +186,9 @@ def archive(path: Path, folders: list[Path], config: pytest.Config) -> None:
     patterns = (*config.getini("norecursedirs"), *ALWAYS_PRUNED)
     excluded = Path(config.option.dist_dir).resolve()
     total = 0
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out:
+    # strict_timestamps=False: a file dated before 1980 (an sdist's PKG-INFO is often dated
+    # 1970, for reproducible builds) is stored as 1980 instead of failing the whole copy.
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1, strict_timestamps=False) as out:
         for folder in folders:
             for file in _walk(folder, patterns, excluded):
                 total += file.stat().st_size
