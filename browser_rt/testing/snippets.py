@@ -22,15 +22,24 @@ zipfile.ZipFile(io.BytesIO(await _browser_rt_response.bytes())).extractall("/")
 """
 
 
-def define_runner(source: str, session_json: str, wheel_urls: list[str]) -> str:
-    """Load `browser_rt.testing.inner` from its source, prepare the session, install wheels.
+def define_runner(source: str) -> str:
+    """Load `browser_rt.testing.inner` from its source, as `_browser_rt_runner`.
+
+    Nothing of the project is read: a page booted before its session's spec is known runs it.
+    """
+    return f"""
+_browser_rt_runner = {{}}
+exec(compile({source!r}, "browser_rt_inner.py", "exec"), _browser_rt_runner)
+"""
+
+
+def prepare_session(session_json: str, wheel_urls: list[str]) -> str:
+    """Prepare the session (environment, sys.path, folder) and install the project's wheels.
 
     Wheels are installed with micropip; their dependencies come from the bundle's lock, never
     an index.
     """
     return f"""
-_browser_rt_runner = {{}}
-exec(compile({source!r}, "browser_rt_inner.py", "exec"), _browser_rt_runner)
 _browser_rt_session = {session_json!r}
 _browser_rt_runner["prepare"](_browser_rt_session)
 if {wheel_urls!r}:
