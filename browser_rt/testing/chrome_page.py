@@ -68,7 +68,8 @@ class ChromePage:
 
     def run_js(self, code: str, timeout: float) -> Any:
         """Run JavaScript in the page (an async function body); its `return` value."""
-        self._runner.set_script_timeout(timeout)
+        if self._runner.script_timeout != timeout:  # one WebDriver call less per `run_js`
+            self._runner.set_script_timeout(timeout)
         return self._runner.run_js(code, pyodide_checks=False)
 
     def close_tab(self) -> None:
