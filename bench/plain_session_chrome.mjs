@@ -28,7 +28,7 @@ const ZIP = `
 import os, sys, zipfile
 root, out = sys.argv[1], sys.argv[2]
 pruned = {"__pycache__", ".git", ".venv", ".pytest_cache", ".hypothesis", "node_modules"}
-with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1, strict_timestamps=False) as archive:
     for here, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if d not in pruned)
         for name in sorted(files):

@@ -32,9 +32,10 @@ class ChromePage:
 
     def __init__(self, dist_dir: Path, files: dict[str, Path]) -> None:
         self._stack = ExitStack()
+        self._files = dict(files)
         try:
             self.base_url = self._stack.enter_context(
-                page_server.serve(dist_dir, upstream.templates_dir(), files)
+                page_server.serve(dist_dir, upstream.templates_dir(), self._files)
             )
             runner_class = type(
                 "BrowserRtChromeRunner", (upstream.chrome_runner_class(),), {"script_timeout": LOAD_TIMEOUT_S}
@@ -61,9 +62,14 @@ class ChromePage:
         """pytest-pyodide's runner: `run`, `run_async`, `load_package`, `run_js`."""
         return self._runner
 
+    def serve(self, files: dict[str, Path]) -> None:
+        """Serve `files` too, under the session prefix (a page booted before its session's spec)."""
+        self._files.update(files)
+
     def run_js(self, code: str, timeout: float) -> Any:
         """Run JavaScript in the page (an async function body); its `return` value."""
-        self._runner.set_script_timeout(timeout)
+        if self._runner.script_timeout != timeout:  # one WebDriver call less per `run_js`
+            self._runner.set_script_timeout(timeout)
         return self._runner.run_js(code, pyodide_checks=False)
 
     def close_tab(self) -> None:

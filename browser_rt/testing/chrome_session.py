@@ -1,8 +1,10 @@
 """One Pyodide in headless Chromium running one pytest session; its reports read as they come.
 
-A page cannot mount the host's disk, so the spec's folders are copied whole (pruned as pytest
-prunes its own walk: `norecursedirs`, caches, virtualenvs) into the interpreter's filesystem at
-the same absolute paths, from one archive fetched from the session's own loopback server.
+The page is one the plugin booted while the host collected (`chrome_warm`), if one was booted
+for the same Pyodide folder and runner, else a fresh one. A page cannot mount the host's disk, so
+the spec's folders are copied whole (pruned as pytest prunes its own walk: `norecursedirs`,
+caches, virtualenvs) into the interpreter's filesystem at the same absolute paths, from one
+archive fetched from the page's own loopback server.
 
 The session then runs in the page without the host waiting for it (`snippets.start_session`).
 Each message goes to a JavaScript outbox, and before each test the session pauses (JSPI's
@@ -34,7 +36,7 @@ import pytest
 from selenium.common.exceptions import TimeoutException
 from urllib3.exceptions import ReadTimeoutError
 
-from browser_rt.testing import snippets
+from browser_rt.testing import chrome_warm, snippets
 from browser_rt.testing.chrome_page import DEVTOOLS_TIMEOUT_S, ChromePage
 from browser_rt.testing.chromium import LOG_VARIABLE, crash_evidence
 from browser_rt.testing.node_session import CONSOLE_LINES, LINE_CHARS, SessionEnded
@@ -77,9 +79,14 @@ class ChromeSession:
         with tempfile.TemporaryDirectory(prefix="browser-rt-chrome-session-") as scratch:
             files = {"project.zip": Path(scratch) / "project.zip"}
             files.update({Path(wheel).name: Path(wheel) for wheel in spec["wheels"]})
+            # Built while a page booted early may still be booting.
             archive(files["project.zip"], [Path(f) for f in spec["folders"]], item.config)
             try:
-                self._page = ChromePage(Path(spec["pyodideDir"]), files)
+                self._page = chrome_warm.take(spec["pyodideDir"], spec["runner"])
+                if self._page is None:
+                    self._page = ChromePage(Path(spec["pyodideDir"]), {})
+                    chrome_warm.boot_page(self._page, spec["runner"])
+                self._page.serve(files)
                 started = self._prepare(self._page, spec)
             except Exception as exc:
                 started = False
@@ -97,7 +104,7 @@ class ChromeSession:
         runner.run_async(snippets.extract_archive(base + "project.zip"))
         runner.load_package(spec["packages"])
         wheels = [base + Path(wheel).name for wheel in spec["wheels"]]
-        runner.run_async(snippets.define_runner(spec["runner"], json.dumps(spec["session"]), wheels))
+        runner.run_async(snippets.prepare_session(json.dumps(spec["session"]), wheels))
         missing = json.loads(runner.run(snippets.missing_imports(spec["importNames"])))
         self._queue.put({"type": "prepared", "missing": missing})
         if missing:
@@ -186,7 +193,9 @@ def archive(path: Path, folders: list[Path], config: pytest.Config) -> None:
     patterns = (*config.getini("norecursedirs"), *ALWAYS_PRUNED)
     excluded = Path(config.option.dist_dir).resolve()
     total = 0
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out:
+    # strict_timestamps=False: a file dated before 1980 (an sdist's PKG-INFO is often dated
+    # 1970, for reproducible builds) is stored as 1980 instead of failing the whole copy.
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1, strict_timestamps=False) as out:
         for folder in folders:
             for file in _walk(folder, patterns, excluded):
                 total += file.stat().st_size

@@ -6,7 +6,8 @@ message goes through one queue to the main thread, which alone calls pytest's ho
 host's reporters see one test's reports at a time, whichever interpreter made them. A lane
 whose interpreter is lost goes on in a fresh one from the next test; a lane whose session ended
 starts its next session (another runtime's share). Leaving the loop for any reason (-x,
---maxfail, Ctrl-C) stops every interpreter still running.
+--maxfail, Ctrl-C) stops every interpreter still running, and waits for one still starting so
+as to stop it too.
 """
 
 from __future__ import annotations
@@ -41,17 +42,34 @@ class SessionRun:
     collect_errors: dict[str, str] = field(default_factory=dict)
     runner: Session | None = None
     started: float = field(default_factory=time.monotonic)
+    closed: bool = False
+    start_ended: threading.Event = field(default_factory=threading.Event)
+    """Set once the pump has an interpreter attached, or knows it never will."""
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def console(self) -> str:
         return self.runner.console() if self.runner is not None else ""
 
+    def attach(self, runner: Session) -> bool:
+        """Keep `runner` as this run's interpreter; False if the run was closed while it started."""
+        with self._lock:
+            if self.closed:
+                return False
+            self.runner = runner
+            return True
+
     def close(self) -> None:
-        runner, self.runner = self.runner, None
+        with self._lock:
+            self.closed = True
+            runner, self.runner = self.runner, None
         if runner is not None:
             runner.close()
 
 
 Event = tuple[SessionRun, str, Any]
+START_WAIT_S = 150.0
+"""How long leaving the loop waits for an interpreter still starting, to stop it (a page's
+start steps each end within two minutes)."""
 
 
 def pump(
@@ -66,9 +84,14 @@ def pump(
     try:
         runner = start(run.runtime, spec, run.by_nodeid[run.pending[0]])
     except BaseException as exc:  # reported on the main thread, which decides what it means
+        run.start_ended.set()
         events.put((run, "failed", exc))
         return
-    events.put((run, "started", runner))
+    attached = run.attach(runner)
+    run.start_ended.set()
+    if not attached:  # the run was given up (a stop, Ctrl-C) while its interpreter started
+        runner.close()
+        return
     in_test = False
     while True:
         try:
@@ -114,9 +137,7 @@ class LaneRunner:
                 run, kind, payload = self.events.get()
                 if self.active.get(run.lane) is not run:
                     continue  # from a session already given up
-                if kind == "started":
-                    run.runner = payload
-                elif kind == "failed":
+                if kind == "failed":
                     self.end(run)
                     forwarder.failed_to_start(run, payload)
                     self.next_session(run.lane)
@@ -134,6 +155,10 @@ class LaneRunner:
         finally:
             for run in self.active.values():
                 run.close()
+            # An interpreter still starting (a browser being launched) is stopped by its pump
+            # once it has started: wait for that, or it would outlive the run.
+            for run in self.active.values():
+                run.start_ended.wait(START_WAIT_S)
 
     def next_session(self, lane: int) -> None:
         if self.waiting[lane]:

@@ -136,6 +136,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if getattr(config.option, "run_in_pyodide", False):
         config.stash[_FORWARDER] = Forwarder(config, start_session)
         prewarm_node(config)
+        prewarm_chrome(config)
 
 
 def prewarm_node(config: pytest.Config) -> None:
@@ -155,11 +156,32 @@ def prewarm_node(config: pytest.Config) -> None:
         )
 
 
+def prewarm_chrome(config: pytest.Config) -> None:
+    """Start Chromium pages (browser, Pyodide, pytest) now, while the host collects."""
+    runtimes = {name.strip().removesuffix("-no-host") for name in str(config.option.runtime).split(",")}
+    runner = str(getattr(config.option, "runner", "selenium") or "selenium")
+    if "chrome" not in runtimes or config.option.collectonly or runner.lower() != "selenium":
+        return
+    from browser_rt.testing import chrome_warm
+    from browser_rt.testing.forward import INNER_SOURCE
+    from browser_rt.testing.lanes import lane_count
+
+    chrome_warm.prewarm(
+        str(Path(config.option.dist_dir).resolve()),
+        INNER_SOURCE.read_text(encoding="utf-8"),
+        lane_count(lanes_wanted(config)),
+    )
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     if _FORWARDER in config.stash:
         from browser_rt.testing.node_session import discard_warm
 
         discard_warm()
+    if _FORWARDER in config.stash:
+        from browser_rt.testing import chrome_warm
+
+        chrome_warm.discard()  # after Ctrl-C too: no browser outlives the run
 
 
 @pytest.hookimpl(trylast=True)
