@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 IN_PYODIDE = sys.platform == "emscripten"
 _FORWARDER: pytest.StashKey[Forwarder] = pytest.StashKey()
 _CHROME_LOG = pytest.StashKey[Path | None]()
+SNAPSHOT_BUILD_WAIT_S = 300.0
+"""How long the end of a run waits for the snapshot build it started (a Node process)."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -72,6 +74,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             metavar="N",
             help="run the forwarded tests in N interpreters side by side (a number, or auto)",
         )
+    group.addoption(
+        "--pyodide-no-snapshot",
+        dest="pyodide_no_snapshot",
+        action="store_true",
+        default=False,
+        help="boot Node's interpreters in full instead of from the cached pytest snapshot",
+    )
     group.addoption(
         "--pyodide-chrome-flags",
         dest="pyodide_chrome_flags",
@@ -145,8 +154,9 @@ def prewarm_node(config: pytest.Config) -> None:
         return
     from browser_rt.testing.forward import INNER_SOURCE
     from browser_rt.testing.lanes import lane_count
-    from browser_rt.testing.node_session import prewarm
+    from browser_rt.testing.node_session import SNAPSHOTS, prewarm
 
+    SNAPSHOTS.enabled = not config.option.pyodide_no_snapshot
     with contextlib.suppress(OSError):  # no node: the session's own start says so, per test
         prewarm(
             str(Path(config.option.dist_dir).resolve()),
@@ -159,7 +169,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if _FORWARDER in config.stash:
         from browser_rt.testing.node_session import discard_warm
 
-        discard_warm()
+        discard_warm(build_timeout=SNAPSHOT_BUILD_WAIT_S)
 
 
 @pytest.hookimpl(trylast=True)
@@ -192,6 +202,9 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
         )
     if session.config.option.collectonly:
         return True
+    from browser_rt.testing.host_warmup import import_in_background
+
+    import_in_background(session.config)
     with contextlib.suppress(Stop):
         forwarder.run(session)
     if session.shouldfail:
@@ -204,6 +217,10 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     forwarder = terminalreporter.config.stash.get(_FORWARDER, None)
     lines = list(forwarder.summary()) if forwarder is not None else []
+    if forwarder is not None and "browser_rt.testing.node_session" in sys.modules:
+        from browser_rt.testing.node_session import SNAPSHOTS
+
+        lines += SNAPSHOTS.summary()
     if lines:
         terminalreporter.section("browser_rt: inside Pyodide")
         for line in lines:
