@@ -9,7 +9,8 @@ the host.
 
 Options: `--pyodide-skips=skip|fail` (ini `pyodide_skips`; `fail` turns a skip inside Pyodide
 into a failure), `--pyodide-timeout=S` (ini `pyodide_timeout`), `--pyodide-chrome-flags=FILE`,
-`--pyodide-chrome-log-dir=DIR`.
+`--pyodide-chrome-log-dir=DIR`, `--pyodide-no-snapshot` (Node boots in full instead of restoring
+the cached pytest snapshot, `browser_rt.testing.session_snapshot`).
 """
 
 from __future__ import annotations
