@@ -55,10 +55,18 @@ class Suite:
     """Where the host imports the package from, relative to the project (`.` for the root)."""
     generated: tuple[int, int] = (0, 0)
     """(files, tests per file) of a generated suite."""
+    packages: str = "pytest"
+    """What the peer loads (comma-separated): what the plugin finds the suite's files import."""
 
 
 SUITES = (
-    Suite("idna", "idna 3.21: unittest classes beside the package", "idna-3.21.tar.gz", "."),
+    Suite(
+        "idna",
+        "idna 3.21: unittest classes beside the package",
+        "idna-3.21.tar.gz",
+        ".",
+        packages="pytest,hypothesis",
+    ),
     Suite("toolz", "toolz 1.2.0: tests inside the package", "toolz-1.2.0.tar.gz", "."),
 )
 SMOKE_SUITE = Suite("generated", "generated: 2 files of 5 tests", generated=(2, 5))
@@ -136,10 +144,10 @@ def measure(suite: Suite, runtime: str, rounds: int, pyodide: Path = PYODIDE) ->
             env["PYTHONPATH"] = str((project / suite.path_entry).resolve())
         env["SE_OFFLINE"] = "true"
         bare_xml, plugin_xml = project / "bare.xml", Path(scratch) / "plugin.xml"
-        # The peer loads pytest alone, as the plugin does for these suites (it adds browser_rt).
+        # The peer loads what the plugin loads for the suite (the plugin adds browser_rt).
         bare_cmd = [
             "node", str(CONTROLS[runtime]), str(pyodide), str(project), suite.path_entry,
-            str(bare_xml), "pytest",
+            str(bare_xml), suite.packages,
         ]  # fmt: skip
         plugin_cmd = [
             sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--run-in-pyodide",
