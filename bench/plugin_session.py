@@ -56,7 +56,7 @@ class Suite:
     generated: tuple[int, int] = (0, 0)
     """(files, tests per file) of a generated suite."""
     packages: str = "pytest"
-    """What the bare session loads: what the suite's test files import, as the plugin loads."""
+    """What the peer loads (comma-separated): what the plugin finds the suite's files import."""
 
 
 SUITES = (
@@ -65,7 +65,7 @@ SUITES = (
         "idna 3.21: unittest classes beside the package",
         "idna-3.21.tar.gz",
         ".",
-        packages="pytest,hypothesis",  # tests/test_idna_properties.py imports hypothesis
+        packages="pytest,hypothesis",
     ),
     Suite("toolz", "toolz 1.2.0: tests inside the package", "toolz-1.2.0.tar.gz", "."),
 )
@@ -144,7 +144,7 @@ def measure(suite: Suite, runtime: str, rounds: int, pyodide: Path = PYODIDE) ->
             env["PYTHONPATH"] = str((project / suite.path_entry).resolve())
         env["SE_OFFLINE"] = "true"
         bare_xml, plugin_xml = project / "bare.xml", Path(scratch) / "plugin.xml"
-        # The peer loads what the suite imports, as the plugin does (which adds browser_rt).
+        # The peer loads what the plugin loads for the suite (the plugin adds browser_rt).
         bare_cmd = [
             "node", str(CONTROLS[runtime]), str(pyodide), str(project), suite.path_entry,
             str(bare_xml), suite.packages,

@@ -140,12 +140,13 @@ export async function restoreFromSnapshot(indexURL, core, options, given = null)
       const outcome = await checked;
       if (!outcome?.ok) return outcome;
       ready = outcome;
-      pyodide = await core.loadPyodide({ ...options, _loadSnapshot: ready.parsed.pyodideSnapshot, createPyodideModule: trampoline.create });
+      const create = withRoomFor(ready.parsed.pyodideSnapshot.length, trampoline.create);
+      pyodide = await core.loadPyodide({ ...options, _loadSnapshot: ready.parsed.pyodideSnapshot, createPyodideModule: create });
     } else {
       const heap = new Uint8Array(heapBytes);
       // Pyodide reads `_loadSnapshot` only after the module it creates here is up.
       const create = async (/** @type {any} */ settings) => {
-        const module = await trampoline.create(settings);
+        const module = await withRoomFor(heap.length, trampoline.create)(settings);
         const outcome = await checked;
         if (!outcome?.ok) throw new SnapshotRefused(outcome);
         if (outcome.parsed.pyodideSnapshot.length !== heap.length) {
@@ -321,6 +322,29 @@ async function engineTrampoline(indexURL) {
       if (chosen === null || typeof Module?.__PyRuntime !== "number") throw new Error("the engine's trampoline was not seen");
       Module.HEAP32[slot(Module)] = chosen;
     },
+  };
+}
+
+/**
+ * Pyodide's memory is the module's own, created at the size compiled into it (30 MiB), and the
+ * restore copies the snapshot's heap into it without growing it: a snapshot taken after the heap
+ * grew (a larger set of imports) would fail with "offset is out of bounds". Grow the memory to
+ * the snapshot's size as the module is instantiated, before anything is copied into it.
+ * @param {number} bytes the size of Pyodide's snapshot (its header and the heap)
+ * @param {(settings: any) => any} create
+ */
+function withRoomFor(bytes, create) {
+  return (/** @type {any} */ settings) => {
+    const instantiate = settings.instantiateWasm;
+    if (typeof instantiate === "function") {
+      settings.instantiateWasm = (/** @type {any} */ imports, /** @type {Function} */ receive) => instantiate(imports, (/** @type {any} */ instance, /** @type {any} */ module) => {
+        const memory = instance.exports.memory;
+        const short = bytes - memory.buffer.byteLength;
+        if (short > 0) memory.grow(Math.ceil(short / 65536));
+        receive(instance, module);
+      });
+    }
+    return create(settings);
   };
 }
 

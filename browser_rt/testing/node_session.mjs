@@ -9,6 +9,13 @@
 // rootdir, ini file and node ids. stdout carries only the session's JSON lines
 // (browser_rt/testing/inner.py); everything Python or Pyodide prints goes to stderr, which the
 // host keeps for a crash report. A stdin closed without a spec ends the process quietly.
+//
+// With BOOT.json's `snapshot` (browser_rt/testing/session_snapshot.py), the interpreter is
+// restored from a cached memory snapshot that already holds `preload` imported, once the
+// container's sha256 equals the one its description records. Any failure boots the normal way
+// and says why in one JSON line, `{"type": "snapshot", "used": false, "reason": ...}`, so the
+// host can build the cache again; a restore says `"used": true`.
+import { createHash } from "node:crypto";
 import { readFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -38,15 +45,39 @@ async function firstLine() {
   return text.trim() === "" ? null : text;
 }
 
-const { loadPyodide } = await import(pathToFileURL(join(boot.pyodideDir, "pyodide.mjs")).href);
-const pyodide = await loadPyodide({
-  indexURL: `${boot.pyodideDir}/`,
-  stdout: toStderr,
-  stderr: toStderr,
-});
+const core = await import(pathToFileURL(join(boot.pyodideDir, "pyodide.mjs")).href);
+const options = { indexURL: `${boot.pyodideDir}/`, stdout: toStderr, stderr: toStderr };
+const pyodide = (boot.snapshot && (await restored(boot.snapshot))) || (await core.loadPyodide(options));
 await pyodide.loadPackage(boot.preload, { messageCallback: () => {}, errorCallback: toStderr });
 const runner = pyodide.globals.get("dict")();
 pyodide.runPython(boot.runner, { globals: runner, filename: "browser_rt_inner.py" });
+
+/**
+ * The interpreter restored from the cached snapshot, or null (the reason is on stdout).
+ * @param {{container: string, info: {sha256: string, bytes: number}, module: string}} snapshot
+ */
+async function restored(snapshot) {
+  const report = (used, reason = "") => toStdout(JSON.stringify({ type: "snapshot", used, reason: reason.slice(0, 500) }));
+  try {
+    const bytes = new Uint8Array(readFileSync(snapshot.container));
+    const digest = createHash("sha256").update(bytes).digest("hex");
+    if (bytes.length !== snapshot.info.bytes || digest !== snapshot.info.sha256) {
+      report(false, `hash_mismatch: ${snapshot.container} has sha256 ${digest} (${bytes.length} bytes)`);
+      return null;
+    }
+    const { restoreFromSnapshot } = await import(pathToFileURL(snapshot.module).href);
+    const outcome = await restoreFromSnapshot(new URL(options.indexURL, "file:///"), core, options, { info: snapshot.info, bytes });
+    if (!outcome.ok) {
+      report(false, `${outcome.reason}: ${outcome.detail}`);
+      return null;
+    }
+    report(true);
+    return outcome.pyodide;
+  } catch (error) {
+    report(false, `unreadable: ${String(error?.message ?? error).split("\n")[0]}`);
+    return null;
+  }
+}
 
 const line = await firstLine();
 if (line === null) process.exit(0);

@@ -23,6 +23,8 @@ import threading
 from pathlib import Path
 from typing import IO, Any
 
+from browser_rt.testing.session_snapshot import SessionSnapshots
+
 DRIVER = Path(__file__).with_name("node_session.mjs")
 CONSOLE_LINES = 60
 """How many of the interpreter's last output lines a crash report quotes."""
@@ -36,6 +38,8 @@ class SessionEnded(Exception):
 
 PRELOAD = ("pytest",)
 """What every session loads, so a booting interpreter loads it before its spec is known."""
+SNAPSHOTS = SessionSnapshots()
+"""The cached snapshots interpreters restore instead of booting (`session_snapshot`)."""
 
 
 class NodeSession:
@@ -48,7 +52,10 @@ class NodeSession:
         self.boot = (pyodide_dir, runner)
         self._scratch = tempfile.TemporaryDirectory(prefix="browser-rt-node-session-")
         boot_path = Path(self._scratch.name) / "boot.json"
-        boot_spec = {"pyodideDir": pyodide_dir, "runner": runner, "preload": list(PRELOAD)}
+        boot_spec: dict[str, Any] = {"pyodideDir": pyodide_dir, "runner": runner, "preload": list(PRELOAD)}
+        snapshot = SNAPSHOTS.for_boot(pyodide_dir, PRELOAD)
+        if snapshot is not None:
+            boot_spec["snapshot"] = snapshot
         boot_path.write_text(json.dumps(boot_spec), encoding="utf-8")
         self._messages: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self._console: collections.deque[str] = collections.deque(maxlen=CONSOLE_LINES)
@@ -87,7 +94,9 @@ class NodeSession:
             except ValueError:
                 self._console.append(raw[:LINE_CHARS].decode("utf-8", "replace").rstrip())
                 continue
-            if isinstance(message, dict) and isinstance(message.get("type"), str):
+            if isinstance(message, dict) and message.get("type") == "snapshot":
+                SNAPSHOTS.outcome(self.boot[0], message)
+            elif isinstance(message, dict) and isinstance(message.get("type"), str):
                 self._messages.put(message)
         self._messages.put(None)
 
@@ -152,9 +161,11 @@ def node_session(spec: dict[str, Any]) -> NodeSession:
     return session
 
 
-def discard_warm() -> None:
-    """Stop every booted interpreter no session took (the run needed fewer, or none)."""
+def discard_warm(build_timeout: float = 0) -> None:
+    """Stop every booted interpreter no session took (the run needed fewer, or none), and give
+    a snapshot build this run started up to `build_timeout` s to finish."""
     with _WARM_LOCK:
         waiting, _WARM[:] = list(_WARM), []
     for session in waiting:
         session.close()
+    SNAPSHOTS.builder.wait(build_timeout)

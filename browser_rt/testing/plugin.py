@@ -9,7 +9,8 @@ the host.
 
 Options: `--pyodide-skips=skip|fail` (ini `pyodide_skips`; `fail` turns a skip inside Pyodide
 into a failure), `--pyodide-timeout=S` (ini `pyodide_timeout`), `--pyodide-chrome-flags=FILE`,
-`--pyodide-chrome-log-dir=DIR`.
+`--pyodide-chrome-log-dir=DIR`, `--pyodide-no-snapshot` (Node boots in full instead of restoring
+the cached pytest snapshot, `browser_rt.testing.session_snapshot`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
 IN_PYODIDE = sys.platform == "emscripten"
 _FORWARDER: pytest.StashKey[Forwarder] = pytest.StashKey()
 _CHROME_LOG = pytest.StashKey[Path | None]()
+SNAPSHOT_BUILD_WAIT_S = 300.0
+"""How long the end of a run waits for the snapshot build it started (a Node process)."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -72,6 +75,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             metavar="N",
             help="run the forwarded tests in N interpreters side by side (a number, or auto)",
         )
+    group.addoption(
+        "--pyodide-no-snapshot",
+        dest="pyodide_no_snapshot",
+        action="store_true",
+        default=False,
+        help="boot Node's interpreters in full instead of from the cached pytest snapshot",
+    )
     group.addoption(
         "--pyodide-chrome-flags",
         dest="pyodide_chrome_flags",
@@ -146,8 +156,9 @@ def prewarm_node(config: pytest.Config) -> None:
         return
     from browser_rt.testing.forward import INNER_SOURCE
     from browser_rt.testing.lanes import lane_count
-    from browser_rt.testing.node_session import prewarm
+    from browser_rt.testing.node_session import SNAPSHOTS, prewarm
 
+    SNAPSHOTS.enabled = not config.option.pyodide_no_snapshot
     with contextlib.suppress(OSError):  # no node: the session's own start says so, per test
         prewarm(
             str(Path(config.option.dist_dir).resolve()),
@@ -177,7 +188,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if _FORWARDER in config.stash:
         from browser_rt.testing.node_session import discard_warm
 
-        discard_warm()
+        discard_warm(build_timeout=SNAPSHOT_BUILD_WAIT_S)
     if _FORWARDER in config.stash:
         from browser_rt.testing import chrome_warm
 
@@ -214,6 +225,9 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
         )
     if session.config.option.collectonly:
         return True
+    from browser_rt.testing.host_warmup import import_in_background
+
+    import_in_background(session.config)
     with contextlib.suppress(Stop):
         forwarder.run(session)
     if session.shouldfail:
@@ -226,6 +240,10 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     forwarder = terminalreporter.config.stash.get(_FORWARDER, None)
     lines = list(forwarder.summary()) if forwarder is not None else []
+    if forwarder is not None and "browser_rt.testing.node_session" in sys.modules:
+        from browser_rt.testing.node_session import SNAPSHOTS
+
+        lines += SNAPSHOTS.summary()
     if lines:
         terminalreporter.section("browser_rt: inside Pyodide")
         for line in lines:

@@ -11,7 +11,6 @@ package really cannot be found there.
 
 from __future__ import annotations
 
-import ast
 import importlib.util
 import json
 import re
@@ -21,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from browser_rt.testing.import_scan import imported_modules
 from browser_rt.testing.wheel import ProjectBuildError, build_project_wheel
 
 TEST_DEPENDENCIES_INI = "pyodide_test_dependencies"
@@ -279,21 +279,6 @@ def packages_to_load(
             wanted.extend(by_import[m] for m in sorted(imported_modules(path)) if m in by_import)
     provided = {wheel_name(w) for w in wheels}
     return [name for name in dict.fromkeys(wanted) if name in lock and normalize(name) not in provided]
-
-
-def imported_modules(path: Path) -> set[str]:
-    """Top-level names of the absolute imports in one Python file (none for an unparsable one)."""
-    try:
-        tree = ast.parse(path.read_bytes(), filename=str(path))
-    except (SyntaxError, ValueError, OSError):
-        return set()
-    found: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            found.add(node.module.split(".")[0])
-    return found
 
 
 def _package_files(source_dirs: list[Path], names: list[str]) -> list[Path]:

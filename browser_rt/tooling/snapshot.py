@@ -132,7 +132,7 @@ def build_snapshot(
         return target
     names = ", ".join(wheel_distribution(w.path) for w in wheels)
     progress(f"[bundle] taking the memory snapshot with Pyodide ({names})")
-    _run(pyodide_dir, wheels, target)
+    take_snapshot(pyodide_dir, wheels, target)
     for stale in cache_dir.glob(f"*/{SNAPSHOT_NAME}"):
         if stale != target:
             shutil.rmtree(stale.parent, ignore_errors=True)
@@ -186,14 +186,21 @@ def pyodide_part_bytes(container: Path) -> int:
     return size - offset
 
 
-def _run(pyodide_dir: Path, wheels: list[SnapshotWheel], target: Path) -> None:
+def take_snapshot(
+    pyodide_dir: Path,
+    wheels: list[SnapshotWheel],
+    target: Path,
+    runtime_imports: tuple[str, ...] = RUNTIME_IMPORTS,
+) -> None:
+    """Run Pyodide in Node to write the container for `wheels` to `target` (made whole, then
+    renamed into place); `runtime_imports` are imported before each wheel's own."""
     node = shutil.which("node")
     if node is None:
         raise SnapshotError(
             "node is not on PATH: it runs Pyodide to take the snapshot (or use --no-snapshot)"
         )
     flags = _jspi_flags(node)
-    imports = [*RUNTIME_IMPORTS, *(name for w in wheels for name in w.imports)]
+    imports = [*runtime_imports, *(name for w in wheels for name in w.imports)]
     with tempfile.TemporaryDirectory(prefix="browser-rt-snapshot-") as scratch:
         out = Path(scratch) / SNAPSHOT_NAME
         job = {
