@@ -219,38 +219,3 @@ def test_the_project_archive_takes_files_dated_before_1980(tmp_path: Path) -> No
     with zipfile.ZipFile(out) as made:
         assert made.read(old.as_posix().lstrip("/")) == b"Metadata-Version: 2.1\n"
 
-
-CHANNEL_CHECK = """
-const channel = globalThis.browserRtChannel;
-const settled = (promise) => {
-  let done = false;
-  promise.then(() => { done = true; });
-  return async () => { await new Promise((resolve) => setTimeout(resolve, 50)); return done; };
-};
-channel.push("a");
-channel.push("b");
-const first = settled(channel.drained());
-const stale = await channel.take(0, 10, Date.now() - 60000);
-const afterStale = await first();
-const fresh = await channel.take(0, 10, Date.now());
-const afterFresh = await first();
-channel.push("c");
-const second = settled(channel.drained());
-const acknowledged = await channel.take(3, 10, Date.now() - 60000);
-return [stale.lines, afterStale, fresh.lines, afterFresh, acknowledged.lines, await second()];
-"""
-
-
-@pytest.mark.host_only(reason="starts Chromium itself")
-def test_a_reply_hands_lines_over_only_for_a_call_the_host_still_awaits(mark: str) -> None:
-    """The session resumes after a reply to a fresh call, or after an acknowledgement; a reply
-    to a call the host may have given up (sent long ago) never lets it run on."""
-    from browser_rt.testing import snippets
-    from browser_rt.testing.chrome_page import ChromePage
-
-    page = ChromePage(BUNDLE, {})
-    try:
-        page.run_js(snippets.install_channel(), 10)
-        assert page.run_js(CHANNEL_CHECK, 10) == [["a", "b"], False, ["a", "b"], True, [], True]
-    finally:
-        page.close()

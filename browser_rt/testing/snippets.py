@@ -7,15 +7,7 @@ globals start with `_browser_rt_`.
 
 from __future__ import annotations
 
-import time
-
 from browser_rt.testing.node_session import CONSOLE_LINES, LINE_CHARS
-
-HANDOFF_FRESH_MS = 5000
-"""A `take` reply counts as received when its call was sent less than this ago: far below the
-host's deadline for one call (`chrome_session.TAKE_TIMEOUT_S`), so the host still awaits it.
-An older call may have been given up (the page was busy in a test), so its reply counts only
-once a later `take` acknowledges it."""
 
 
 def extract_archive(url: str) -> str:
@@ -65,54 +57,39 @@ def install_channel() -> str:
     """JavaScript that gives the page `globalThis.browserRtChannel`: the session's outbox.
 
     The session `push`es each message line; line N is the Nth pushed. The host calls
-    `take(from, ms, sentAt)`, which forgets the lines before `from` (the host has them) and
-    returns the rest, waiting up to `ms` for one: a reply lost on the way (a call that timed out
-    while the page was busy) loses no line, since the next `take` asks again from the same place.
-    `drained()` resolves once the host has every line pushed so far, which is how the session
-    hands the page's thread back between tests: when a later `take` acknowledges them, or, sooner,
-    once a reply carrying them has left the page for a call the host sent less than
-    `HANDOFF_FRESH_MS` ago (its host-side deadline is far off, so the reply is awaited). It
-    resolves on a timer after the reply, so the reply leaves before the next test runs; the host
-    reads the next test's lines while this one runs, instead of in a pause. `end(reason)` marks
-    the session over. `take` also returns the page's newest console lines (pytest-pyodide's page
-    keeps them in `globalThis.logs`), each cut short.
+    `take(from, ms)`, which forgets the lines before `from` (the host has them) and returns the
+    rest, waiting up to `ms` for one: a reply lost on the way (a call that timed out while the
+    page was busy) loses no line, since the next `take` asks again from the same place.
+    `drained()` resolves once the host has acknowledged every line pushed so far, which is how
+    the session hands the page's thread back between tests. `end(reason)` marks the session over.
+    `take` also returns the page's newest console lines (pytest-pyodide's page keeps them in
+    `globalThis.logs`), each cut short.
     """
     return f"""
 const lines = [];
 let first = 0;
 let ended = null;
 let wake = null;
-let handed = 0;
 const waiters = [];
 const wakeTake = () => {{ if (wake) {{ const resolve = wake; wake = null; resolve(); }} }};
-const settle = (upTo) => {{
-  for (const waiter of waiters.splice(0)) {{
-    if (waiter.upTo <= upTo) waiter.resolve(); else waiters.push(waiter);
-  }}
-}};
 globalThis.browserRtChannel = {{
   push(line) {{ lines.push(String(line)); wakeTake(); }},
   end(reason) {{ if (ended === null) {{ ended = String(reason); wakeTake(); }} }},
   drained() {{
     const upTo = first + lines.length;
-    return upTo <= Math.max(first, handed)
-      ? Promise.resolve()
-      : new Promise((resolve) => waiters.push({{ upTo, resolve }}));
+    return upTo === first ? Promise.resolve() : new Promise((resolve) => waiters.push({{ upTo, resolve }}));
   }},
-  async take(from, ms, sentAt) {{
+  async take(from, ms) {{
     const known = Math.max(0, Math.min(from - first, lines.length));
     lines.splice(0, known);
     first += known;
-    settle(first);
+    for (const waiter of waiters.splice(0)) {{
+      if (waiter.upTo <= first) waiter.resolve(); else waiters.push(waiter);
+    }}
     if (lines.length === 0 && ended === null) {{
       await new Promise((resolve) => {{ wake = resolve; setTimeout(wakeTake, ms); }});
     }}
     const logs = (globalThis.logs || []).splice(0).slice(-{CONSOLE_LINES});
-    const upTo = first + lines.length;
-    if (upTo > handed && Date.now() - sentAt < {HANDOFF_FRESH_MS}) {{
-      handed = upTo;
-      setTimeout(() => settle(upTo), 0);
-    }}
     return {{
       first,
       lines: lines.slice(),
@@ -133,8 +110,7 @@ def console_lines() -> str:
 
 def take(start: int, ms: int) -> str:
     """JavaScript that returns the session's lines from number `start` (waiting up to `ms`)."""
-    sent_at = int(time.time() * 1000)
-    return f"return await globalThis.browserRtChannel.take({int(start)}, {int(ms)}, {sent_at});"
+    return f"return await globalThis.browserRtChannel.take({int(start)}, {int(ms)});"
 
 
 SESSION_PYTHON = """
