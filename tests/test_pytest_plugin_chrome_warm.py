@@ -206,6 +206,7 @@ class _ArchiveConfig:
         return []
 
 
+@pytest.mark.host_only(reason="the archive is made on the host, by the Chromium session (Selenium)")
 def test_the_project_archive_takes_files_dated_before_1980(tmp_path: Path) -> None:
     """An sdist's PKG-INFO is often dated 1970 (reproducible builds); zip cannot store that date."""
     import zipfile
