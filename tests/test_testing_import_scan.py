@@ -22,7 +22,7 @@ def large(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def entry(path: Path) -> Path:
-    return import_scan.cache_dir() / f"{hashlib.sha256(path.read_bytes()).hexdigest()}.json"
+    return import_scan.cache_dir() / f"{import_scan.entry_key(path.read_bytes())}.json"
 
 
 def test_a_large_file_is_parsed_once_then_read_from_the_cache(large: Path) -> None:
@@ -30,6 +30,18 @@ def test_a_large_file_is_parsed_once_then_read_from_the_cache(large: Path) -> No
     assert entry(large).is_file()
     entry(large).write_text('["from_the_cache"]', encoding="utf-8")
     assert import_scan.imported_modules(large) == {"from_the_cache"}, "the same bytes: no parse"
+
+
+def test_the_key_covers_the_scanner_and_the_python(large: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = large.read_bytes()
+    assert import_scan.entry_key(source) != hashlib.sha256(source).hexdigest()
+    import_scan.imported_modules(large)
+    entry(large).write_text('["from_the_old_rules"]', encoding="utf-8")
+    monkeypatch.setattr(import_scan, "SCAN_FORMAT", import_scan.SCAN_FORMAT + "-next")
+    assert import_scan.imported_modules(large) == {"hypothesis", "idna"}, "new rules: parsed again"
+    monkeypatch.setattr(import_scan.sys, "version_info", (3, 99, 0))
+    assert import_scan.imported_modules(large) == {"hypothesis", "idna"}, "another Python: parsed again"
+    assert len(list(import_scan.cache_dir().iterdir())) == 3
 
 
 def test_a_changed_file_is_parsed_again(large: Path) -> None:

@@ -4,9 +4,11 @@ The plugin reads the imports of every test file, conftest and project module aft
 has collected, to know which bundle packages a session loads; that is on the path between
 collection and the interpreter's start. Parsing is most of it, and a few large files (a
 1.4 MB test module of data) take most of the parsing: idna's tests alone took 0.7 s. A file of
-at least LARGE_BYTES has its result kept in the user's cache under the sha256 of its bytes, so
-the next run over the same bytes skips the parse. An entry that cannot be read is ignored and
-written again; a changed file has another hash.
+at least LARGE_BYTES has its result kept in the user's cache under a key over its bytes, the
+scanner's rules (SCAN_FORMAT) and the Python that parses it (a file whose syntax only a newer
+Python reads scans as empty on an older one), so the next run over the same bytes skips the
+parse. An entry that cannot be read is ignored and written again; a changed file, a changed
+scanner or another Python has another key.
 """
 
 from __future__ import annotations
@@ -16,11 +18,14 @@ import contextlib
 import hashlib
 import json
 import os
+import sys
 import tempfile
 from pathlib import Path
 
 LARGE_BYTES = 64 * 1024
 """Smaller files parse in a few milliseconds: not worth a cache entry."""
+SCAN_FORMAT = "1"
+"""Changed whenever `_parse` reads a file differently, so no entry of the old rules is read."""
 
 
 def cache_dir() -> Path:
@@ -36,7 +41,7 @@ def imported_modules(path: Path) -> set[str]:
         return set()
     if len(source) < LARGE_BYTES:
         return _parse(source, path)
-    entry = cache_dir() / f"{hashlib.sha256(source).hexdigest()}.json"
+    entry = cache_dir() / f"{entry_key(source)}.json"
     with contextlib.suppress(OSError, ValueError):
         names = json.loads(entry.read_text(encoding="utf-8"))
         if isinstance(names, list) and all(isinstance(n, str) for n in names):
@@ -48,6 +53,12 @@ def imported_modules(path: Path) -> set[str]:
             json.dump(sorted(found), out)
         Path(out.name).replace(entry)
     return found
+
+
+def entry_key(source: bytes) -> str:
+    """The cache key of a file's scan: its bytes, the scanner's rules, the parsing Python."""
+    salt = f"browser-rt-imports:{SCAN_FORMAT}:{sys.version_info[0]}.{sys.version_info[1]}\n"
+    return hashlib.sha256(salt.encode() + source).hexdigest()
 
 
 def _parse(source: bytes, path: Path) -> set[str]:
