@@ -189,6 +189,26 @@ def test_the_bundle_ships_one_compressed_snapshot_and_verify_catches_one_changed
     ]
 
 
+def test_the_gate_vouches_for_the_one_snapshot_file_and_catches_one_changed_byte(tmp_path: Path) -> None:
+    from browser_rt.gate.deps import _snapshot_files
+    from browser_rt.gate.report import CheckResult
+
+    if not (BUNDLE / "pyodide" / SNAPSHOT_NAME).is_file():
+        pytest.skip(f"{BUNDLE} has no snapshot: run `make bundle`")
+    result = CheckResult("dependencies", True)
+    assert _snapshot_files(result, BUNDLE) == {SNAPSHOT_NAME, SNAPSHOT_INFO_NAME}
+    assert result.findings == []
+    copy = tmp_path / "bundle"
+    shutil.copytree(BUNDLE, copy)
+    target = copy / "pyodide" / SNAPSHOT_NAME
+    data = bytearray(target.read_bytes())
+    data[5] ^= 1  # the gzip header's time: unpacking ignores it, the sha256 does not
+    target.write_bytes(bytes(data))
+    result = CheckResult("dependencies", True)
+    assert _snapshot_files(result, copy) == set()
+    assert [(f.code, f.subject) for f in result.findings] == [("snapshot_mismatch", SNAPSHOT_NAME)]
+
+
 def test_the_app_s_top_level_modules_are_what_its_wheel_installs(tmp_path: Path) -> None:
     import zipfile
 
