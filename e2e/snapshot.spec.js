@@ -8,6 +8,7 @@
 // is missing or has one byte changed is never used, and the start falls back and says why.
 // The production bundle runs on a plain static host (no headers), as an embedder deploys it.
 const fs = require("node:fs");
+const http = require("node:http");
 const path = require("node:path");
 const { test, expect } = require("@playwright/test");
 const { launchEngine } = require("./engines");
@@ -44,6 +45,29 @@ async function host(change) {
   hosts.push(started);
   if (change) change(path.join(started.folder, "pyodide", SNAPSHOT_FILE));
   return started;
+}
+
+/**
+ * `target` behind a proxy that sends every .gz file with `Content-Encoding: gzip`, as some hosts
+ * do: the browser unpacks the snapshot file before the page sees a byte of it.
+ * @param {{origin: string}} target
+ * @returns {Promise<{origin: string, stop: () => void}>}
+ */
+async function encodingProxy(target) {
+  const upstream = new URL(target.origin);
+  const server = http.createServer((request, response) => {
+    const forward = http.request({ host: upstream.hostname, port: upstream.port, path: request.url, method: request.method, headers: request.headers }, (reply) => {
+      const headers = { ...reply.headers };
+      if (String(request.url).split("?")[0].endsWith(".gz")) headers["content-encoding"] = "gzip";
+      response.writeHead(reply.statusCode ?? 502, headers);
+      reply.pipe(response);
+    });
+    forward.on("error", () => response.writeHead(502).end());
+    request.pipe(forward);
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(undefined)));
+  const { port } = /** @type {import("node:net").AddressInfo} */ (server.address());
+  return { origin: `http://127.0.0.1:${port}`, stop: () => server.close() };
 }
 
 /** Change one byte of a file. @param {string} file @param {(length: number) => number} where */
@@ -114,6 +138,16 @@ test("one byte changed where unpacking does not look (the gzip header's time) is
   test.setTimeout(180_000);
   const changed = await host((file) => flipByte(file, () => 5));
   await suite(changed.origin, "worker", "hash_mismatch", "none");
+});
+
+test("a host that sends the snapshot file with Content-Encoding: gzip: the browser unpacks it, and the start restores it", async () => {
+  test.setTimeout(180_000);
+  const plain = await host();
+  const proxy = await encodingProxy(plain);
+  hosts.push({ ...plain, origin: proxy.origin, stop: proxy.stop });
+  const probe = await fetch(`${proxy.origin}/pyodide/${SNAPSHOT_FILE}`, { method: "HEAD" });
+  expect(probe.headers.get("content-encoding")).toBe("gzip");
+  await suite(proxy.origin, "worker", "restored", "none");
 });
 
 test("page mode restores the snapshot too", async () => {
