@@ -14,7 +14,8 @@
 export const SNAPSHOT_INFO = "browser_rt-snapshot.json";
 /** Why a snapshot was not used, as the `snapshot.fallback` event names it. */
 export const FALLBACK_REASONS = Object.freeze([
-  "missing", "unreadable", "hash_mismatch", "build_mismatch", "malformed", "js_references", "no_subtle_crypto", "restore_failed",
+  "missing", "unreadable", "unpack_failed", "size_mismatch", "hash_mismatch", "build_mismatch", "malformed", "js_references",
+  "no_subtle_crypto", "restore_failed",
 ]);
 const MAGIC = "BRTSNAP1";
 /** Largest container accepted (bytes): a Wasm heap of 4 GiB is the most there can be. */
@@ -28,9 +29,10 @@ const PYODIDE_MAGIC = 1886286592;
  * @typedef {{info: SnapshotInfo, bytes: Uint8Array}} VerifiedSnapshot the container, its sha256
  *   and size checked against the description
  * @typedef {{file: string, sha256: string, bytes: number, build_id: string, pyodide: string, packages: string[],
- *   gzip?: {file: string, sha256: string, bytes: number}, pyodide_bytes?: number}} SnapshotInfo the
- *   description; `gzip` names the same container compressed, read instead where the engine can
- *   unpack it; `pyodide_bytes` is the size of Pyodide's own snapshot at the container's end
+ *   gzip?: {sha256: string, bytes: number}, pyodide_bytes?: number}} SnapshotInfo the description:
+ *   `file` is the one snapshot file, the container gzip-compressed, and `gzip` gives that file's
+ *   own sha256 and size; `sha256` and `bytes` are the container's, what the file unpacks to;
+ *   `pyodide_bytes` is the size of Pyodide's own snapshot at the container's end
  * @typedef {{heapBytes: number | null, arriving: Promise<VerifiedSnapshot | null>}} PendingSnapshot
  *   a snapshot the page is still reading: the size of Pyodide's part (from the description; null
  *   when it does not say), and the verified bytes once they are here (null: the page found none
@@ -56,8 +58,9 @@ export async function readSnapshotInfo(indexURL, version = null) {
 }
 
 /**
- * Read the bundle's snapshot and check its bytes against the recorded sha256 (SubtleCrypto) and
- * size. Nothing here runs the snapshot, so the page can do it once for every worker it starts.
+ * Read the bundle's snapshot file, unpack it, and check it against the recorded sizes and sha256
+ * (SubtleCrypto): the file's own, where the page unpacked it, then the unpacked container's.
+ * Nothing here runs the snapshot, so the page can do it once for every worker it starts.
  * @param {URL} indexURL the bundle's pyodide/ folder
  * @param {string | null} [version] this Pyodide's version, when known: a snapshot made for
  *   another one is refused before its bytes are downloaded
@@ -70,22 +73,28 @@ export async function readVerifiedSnapshot(indexURL, version = null, described =
   const description = await (described ?? readSnapshotInfo(indexURL, version));
   if (!description.ok) return description;
   const { info } = description;
-  // The gzip copy is a fifth of the bytes on the wire, from a host that compresses nothing; the
-  // sha256 below is of what it unpacks to, so either copy must give the recorded bytes. Where it
-  // cannot be read or unpacked, the plain file still serves.
-  let bytes = info.gzip && typeof globalThis.DecompressionStream === "function" && new URL(info.gzip.file, indexURL).protocol !== "file:"
-    ? await readGzip(new URL(info.gzip.file, indexURL), info.bytes).catch(() => null)
-    : null;
+  const subtle = globalThis.crypto?.subtle;
+  if (!subtle) return notRestored("no_subtle_crypto", "SubtleCrypto is absent (not a secure context?)");
+  let body;
   try {
-    bytes ??= await readBytes(new URL(info.file, indexURL));
+    body = await openBody(new URL(info.file, indexURL));
   } catch (error) {
     return notRestored("missing", `${info.file}: ${describe(error)}`);
   }
-  const subtle = globalThis.crypto?.subtle;
-  if (!subtle) return notRestored("no_subtle_crypto", "SubtleCrypto is absent (not a secure context?)");
+  const read = await unpack(body, info);
+  if (!read.ok) return read;
+  const { bytes, packed } = read;
+  // The file as shipped, where the page unpacked it: its own sha256 also covers the bytes of
+  // the gzip header that unpacking ignores (a time, the system that wrote it).
+  if (packed !== null && info.gzip) {
+    const digest = hex(new Uint8Array(await subtle.digest("SHA-256", packed)));
+    if (digest !== info.gzip.sha256) {
+      return notRestored("hash_mismatch", `${info.file}: sha256 ${digest} (${packed.length} bytes), the bundle recorded ${info.gzip.sha256} (${info.gzip.bytes} bytes)`);
+    }
+  }
   const digest = hex(new Uint8Array(await subtle.digest("SHA-256", bytes)));
-  if (bytes.length !== info.bytes || digest !== info.sha256) {
-    return notRestored("hash_mismatch", `${info.file}: sha256 ${digest} (${bytes.length} bytes), the bundle recorded ${info.sha256} (${info.bytes} bytes)`);
+  if (digest !== info.sha256) {
+    return notRestored("hash_mismatch", `${info.file} unpacked: sha256 ${digest}, the bundle recorded ${info.sha256}`);
   }
   return { ok: true, info, bytes, ms: Math.round(performance.now() - started) };
 }
@@ -225,8 +234,8 @@ function infoProblem(info, version) {
     && Number.isSafeInteger(info.bytes) && info.bytes > 0 && info.bytes < MAX_BYTES
     && typeof info.build_id === "string" && typeof info.pyodide === "string"
     && Array.isArray(info.packages) && info.packages.every((/** @type {unknown} */ name) => typeof name === "string")
-    && (info.gzip === undefined || (info.gzip && typeof info.gzip === "object" && typeof info.gzip.file === "string"
-      && /^[\w.-]+$/.test(info.gzip.file) && Number.isSafeInteger(info.gzip.bytes) && info.gzip.bytes > 0))
+    && (info.gzip === undefined || (info.gzip && typeof info.gzip === "object" && typeof info.gzip.sha256 === "string"
+      && /^[0-9a-f]{64}$/.test(info.gzip.sha256) && Number.isSafeInteger(info.gzip.bytes) && info.gzip.bytes > 0 && info.gzip.bytes < MAX_BYTES))
     && (info.pyodide_bytes === undefined || (Number.isSafeInteger(info.pyodide_bytes) && info.pyodide_bytes >= 48 && info.pyodide_bytes <= info.bytes));
   if (!fields) return notRestored("malformed", `${SNAPSHOT_INFO}: not a snapshot description`);
   if (version !== null && info.pyodide !== version) return notRestored("build_mismatch", `${SNAPSHOT_INFO}: made for Pyodide ${info.pyodide}, this is ${version}`);
@@ -384,33 +393,141 @@ async function readBytes(url) {
 }
 
 /**
- * The gzip copy, unpacked as it arrives into a buffer of the size the description records: a
- * stream that unpacks to more (or less) is refused, so a hostile host cannot make the page
- * allocate past it.
+ * A file's body, to read as it arrives: fetched, or read from disk for a file: URL (Node).
  * @param {URL} url
- * @param {number} size the unpacked size the description records
+ * @returns {Promise<ReadableStream<Uint8Array>>}
  */
-async function readGzip(url, size) {
+async function openBody(url) {
+  if (url.protocol === "file:") return /** @type {ReadableStream<Uint8Array>} */ (new Blob([await readBytes(url)]).stream());
   const response = await fetch(url.href);
   if (!response.ok || response.body === null) throw new Error(`HTTP ${response.status}`);
+  return response.body;
+}
+
+/**
+ * The snapshot file unpacked as it arrives, into a buffer of the size the description records.
+ *
+ * The file is the container gzip-compressed. A host that serves it with `Content-Encoding: gzip`
+ * hands over bytes the browser has already unpacked; they lack the gzip magic (the container
+ * starts with its own) and are used as they are, since the sha256 of the unpacked bytes decides
+ * either way. More bytes than recorded, in or out, are refused as they come, so a hostile host
+ * cannot make the page read or allocate past them; a truncated or damaged stream ends in the
+ * engine's unpacking error. Never throws.
+ * @param {ReadableStream<Uint8Array>} body
+ * @param {SnapshotInfo} info
+ * @returns {Promise<{ok: true, bytes: Uint8Array, packed: Uint8Array | null} | NotRestored>}
+ *   `packed`: the file as it came, where the page unpacked it
+ */
+async function unpack(body, info) {
+  const reader = body.getReader();
+  const size = info.bytes;
+  /** @type {Uint8Array[]} */
+  const head = [];
+  let headBytes = 0;
+  let ended = false;
+  try {
+    while (headBytes < 2 && !ended) {
+      const { done, value } = await reader.read();
+      if (done) ended = true;
+      else {
+        head.push(value);
+        headBytes += value.length;
+      }
+    }
+  } catch (error) {
+    return notRestored("unreadable", `${info.file}: ${describe(error)}`);
+  }
+  const first = concat(head);
+  const gzip = first[0] === 0x1f && first[1] === 0x8b;
+  if (gzip && typeof globalThis.DecompressionStream !== "function") {
+    await reader.cancel().catch(() => {});
+    return notRestored("unpack_failed", `${info.file}: this engine has no DecompressionStream to unpack it`);
+  }
+  // Unrecorded, a gzip stream is at most slightly larger than what it holds (stored blocks).
+  const limit = gzip ? info.gzip?.bytes ?? size + (size >> 8) + 4096 : size;
+  const input = refilled(reader, first, ended, limit, info.file);
+  const unpacked = gzip ? input.stream.pipeThrough(new DecompressionStream("gzip")) : input.stream;
+  const chunks = unpacked.getReader();
   const out = new Uint8Array(size);
   let filled = 0;
-  const reader = response.body.pipeThrough(new DecompressionStream("gzip")).getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    if (filled + value.length > size) {
-      await reader.cancel();
-      throw new Error(`${url.pathname} unpacks to more than ${size} bytes`);
+  try {
+    for (;;) {
+      const { done, value } = await chunks.read();
+      if (done) break;
+      if (filled + value.length > size) {
+        await chunks.cancel().catch(() => {});
+        return notRestored("size_mismatch", `${info.file} unpacks to more than the ${size} bytes recorded`);
+      }
+      out.set(value, filled);
+      // Unpacked chunks arrive as microtasks: without a turn now and then, the page would run no
+      // other task (the message that starts its worker among them) until the last one.
+      if (Math.floor(filled / YIELD_EVERY_BYTES) !== Math.floor((filled + value.length) / YIELD_EVERY_BYTES)) await nextTask();
+      filled += value.length;
     }
-    out.set(value, filled);
-    // Unpacked chunks arrive as microtasks: without a turn now and then, the page would run no
-    // other task (the message that starts its worker among them) until the last one.
-    if (Math.floor(filled / YIELD_EVERY_BYTES) !== Math.floor((filled + value.length) / YIELD_EVERY_BYTES)) await nextTask();
-    filled += value.length;
+  } catch (error) {
+    return input.fault() ?? notRestored("unpack_failed", `${info.file}: ${describe(error)} (after ${filled} of ${size} bytes)`);
   }
-  if (filled !== size) throw new Error(`${url.pathname} unpacks to ${filled} bytes, not ${size}`);
-  return out;
+  if (filled !== size) return notRestored("size_mismatch", `${info.file} unpacks to ${filled} bytes, the bundle recorded ${size}`);
+  return { ok: true, bytes: out, packed: gzip ? concat(input.chunks) : null };
+}
+
+/**
+ * The file's bytes as a stream again, from its first bytes (already read) on: each chunk is
+ * kept for the sha256 of the file as shipped, and more than `limit` bytes are refused. A fault
+ * of the file itself (the network, its size) is kept apart from a failure to unpack it.
+ * @param {ReadableStreamDefaultReader<Uint8Array>} reader @param {Uint8Array} first
+ * @param {boolean} ended @param {number} limit @param {string} name
+ */
+function refilled(reader, first, ended, limit, name) {
+  /** @type {Uint8Array[]} */
+  const chunks = [];
+  /** @type {NotRestored | null} */
+  let fault = null;
+  let total = 0;
+  /** @param {Uint8Array} chunk @param {ReadableStreamDefaultController<Uint8Array>} controller */
+  const take = (chunk, controller) => {
+    total += chunk.length;
+    if (total > limit) {
+      fault = notRestored("size_mismatch", `${name} holds more than the ${limit} bytes recorded`);
+      reader.cancel().catch(() => {});
+      controller.error(new Error(fault.detail));
+      return;
+    }
+    chunks.push(chunk);
+    controller.enqueue(chunk);
+  };
+  const stream = new ReadableStream({
+    start(controller) {
+      if (first.length > 0) take(first, controller);
+      if (ended && fault === null) controller.close();
+    },
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) controller.close();
+        else take(value, controller);
+      } catch (error) {
+        fault = notRestored("unreadable", `${name}: ${describe(error)}`);
+        controller.error(error);
+      }
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+  return { stream, chunks, fault: () => fault };
+}
+
+/** @param {Uint8Array[]} parts */
+function concat(parts) {
+  if (parts.length === 1) return parts[0];
+  const whole = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    whole.set(part, at);
+    at += part.length;
+  }
+  return whole;
 }
 
 /** Bytes unpacked between two turns given to the page's other tasks. */
@@ -427,6 +544,7 @@ function nextTask() {
     port2.postMessage(null);
   });
 }
+
 
 /** @param {URL} url */
 async function readJSON(url) {

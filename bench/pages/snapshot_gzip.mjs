@@ -1,14 +1,14 @@
 // One sample of the snapshot transfer benchmark (bench/snapshot_gzip.mjs opens this page in each
-// engine): ?variant=raw reads the bundle's snapshot as it is; ?variant=gzip reads a gzip copy and
-// unpacks it in the page with DecompressionStream. Both skip the HTTP cache and end with the
+// engine): ?variant=gzip reads the bundle's snapshot file and unpacks it in the page with
+// DecompressionStream; ?variant=raw reads an unpacked copy of it as it is. Both skip the HTTP cache and end with the
 // sha256 the start checks, so the figures are the whole cost of getting verified bytes.
 const params = new URLSearchParams(location.search);
 const variant = params.get("variant");
 const result = document.getElementById("result");
 
 async function read() {
-  if (variant === "raw") return new Uint8Array(await (await fetch("/pyodide/browser_rt.snapshot", { cache: "no-store" })).arrayBuffer());
-  const response = await fetch("/gz/browser_rt.snapshot.gz", { cache: "no-store" });
+  if (variant === "raw") return new Uint8Array(await (await fetch("/raw/browser_rt.snapshot", { cache: "no-store" })).arrayBuffer());
+  const response = await fetch("/pyodide/browser_rt.snapshot.gz", { cache: "no-store" });
   const unpacked = response.body.pipeThrough(new DecompressionStream("gzip"));
   return new Uint8Array(await new Response(unpacked).arrayBuffer());
 }

@@ -20,7 +20,7 @@ from browser_rt.tooling.bundle import PYODIDE_CORE_FILES, cached_wheel
 from browser_rt.tooling.bytecode import is_bytecode_wheel_name
 from browser_rt.tooling.hashing import sha256_file
 from browser_rt.tooling.requirements import PinnedWheel, RequirementsError, normalize_name, read_pins
-from browser_rt.tooling.snapshot import SNAPSHOT_INFO_NAME
+from browser_rt.tooling.snapshot import SNAPSHOT_INFO_NAME, shipped_sha256
 
 
 def check_dependencies(
@@ -117,8 +117,9 @@ def check_dependencies(
 
 
 def _snapshot_files(result: CheckResult, bundle: Path) -> set[str]:
-    """The memory snapshot and its record, where the bundle's manifest records that snapshot with
-    the sha256 the file has; a snapshot the manifest does not vouch for stays unlisted."""
+    """The memory snapshot (one gzip-compressed file) and its description, where the bundle's
+    manifest records that snapshot with the sha256 the file has; a snapshot the manifest does
+    not vouch for stays unlisted."""
     try:
         record = json.loads((bundle / "bundle-manifest.json").read_text(encoding="utf-8")).get("snapshot")
     except (OSError, ValueError, AttributeError):
@@ -126,22 +127,12 @@ def _snapshot_files(result: CheckResult, bundle: Path) -> set[str]:
     if not isinstance(record, dict) or not isinstance(record.get("file"), str):
         return set()
     snapshot = bundle / "pyodide" / record["file"]
-    if not snapshot.is_file() or sha256_file(snapshot) != record.get("sha256"):
+    if not snapshot.is_file() or sha256_file(snapshot) != shipped_sha256(record):
         result.fail(
             "snapshot_mismatch", "differs from the sha256 the bundle manifest records", record["file"]
         )
         return set()
-    files = {record["file"], SNAPSHOT_INFO_NAME}
-    packed = record.get("gzip")
-    if isinstance(packed, dict) and isinstance(packed.get("file"), str):
-        copy = bundle / "pyodide" / packed["file"]
-        if not copy.is_file() or sha256_file(copy) != packed.get("sha256"):
-            result.fail(
-                "snapshot_mismatch", "differs from the sha256 the bundle manifest records", packed["file"]
-            )
-        else:
-            files.add(packed["file"])
-    return files
+    return {record["file"], SNAPSHOT_INFO_NAME}
 
 
 def _bytecode_of_pin(

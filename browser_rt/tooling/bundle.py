@@ -38,7 +38,7 @@ from browser_rt.tooling.lockfile import LockError, read_wheel, render_lock
 from browser_rt.tooling.package_data import PYODIDE_NPM_VERSION, data_files, js_bridge_version
 from browser_rt.tooling.requirements import PinnedWheel, normalize_name, read_pins, wheel_distribution
 from browser_rt.tooling.snapshot import (
-    SNAPSHOT_GZIP_NAME,
+    CONTAINER_NAME,
     SNAPSHOT_INFO_NAME,
     SNAPSHOT_NAME,
     SnapshotError,
@@ -293,9 +293,8 @@ def _check_inputs(inputs: BundleInputs, progress: Progress) -> PyodideCore:
 
 @dataclass(frozen=True)
 class _Snapshot:
-    """A snapshot taken (in the cache) and what the bundle says about it."""
+    """A snapshot taken (in the cache), compressed, and what the bundle says about it."""
 
-    container: Path
     packed: Path
     info_text: str
 
@@ -327,27 +326,33 @@ def _take_snapshot(
     packages = [wheel_distribution(w.path) for w in chosen]
     packed = compressed(container)
     info = snapshot_info(container, packed, build_id=build_id, version=core.version, packages=packages)
-    return _Snapshot(container, packed, info)
+    return _Snapshot(packed, info)
 
 
 def _ship_snapshot(
     snapshot: _Snapshot | None, pyodide_out: Path, report: BundleReport, progress: Progress
 ) -> dict[str, Any] | None:
-    """Put the snapshot and its description in `pyodide_out`, or remove a previous build's
-    (--no-snapshot); returns what the manifest says about it."""
-    container_out, info_out = pyodide_out / SNAPSHOT_NAME, pyodide_out / SNAPSHOT_INFO_NAME
-    packed_out = pyodide_out / SNAPSHOT_GZIP_NAME
+    """Put the compressed snapshot and its description in `pyodide_out`, or remove a previous
+    build's (--no-snapshot); returns what the manifest says about it. The uncompressed container
+    an earlier build shipped beside it is removed too: no page reads it."""
+    packed_out, info_out = pyodide_out / SNAPSHOT_NAME, pyodide_out / SNAPSHOT_INFO_NAME
+    unpacked_out = pyodide_out / CONTAINER_NAME
+    if unpacked_out.is_file():
+        progress(f"[bundle] removing stale {unpacked_out.name}")
+        unpacked_out.unlink()
     if snapshot is None:
-        for stale in (container_out, packed_out, info_out):
+        for stale in (packed_out, info_out):
             if stale.is_file():
                 progress(f"[bundle] removing {stale.name} (--no-snapshot)")
                 stale.unlink()
         return None
-    _copy_verified(snapshot.container, container_out, report)
     _copy_verified(snapshot.packed, packed_out, report)
     _write_text_if_changed(info_out, snapshot.info_text, report)
     record: dict[str, Any] = json.loads(snapshot.info_text)
-    progress(f"[bundle] memory snapshot: {record['bytes']} bytes, {', '.join(record['packages'])}")
+    progress(
+        f"[bundle] memory snapshot: {record['gzip']['bytes']} bytes gzip-compressed "
+        f"({record['bytes']} unpacked), {', '.join(record['packages'])}"
+    )
     return record
 
 

@@ -26,11 +26,12 @@ from browser_rt.tooling.hashing import sha256_file
 from browser_rt.tooling.package_data import PYODIDE_NPM_VERSION
 from browser_rt.tooling.requirements import wheel_distribution
 
-SNAPSHOT_NAME = "browser_rt.snapshot"
-"""The container in the bundle's pyodide/ folder (format: snapshot_node.mjs)."""
-SNAPSHOT_GZIP_NAME = f"{SNAPSHOT_NAME}.gz"
-"""The same container gzip-compressed: what a page reads where it can unpack it, since a plain
-static host sends the raw file as it is (33 MB, against about 7 MB compressed)."""
+CONTAINER_NAME = "browser_rt.snapshot"
+"""The container as Pyodide's builder writes it (format: snapshot_node.mjs), in the build cache."""
+SNAPSHOT_NAME = f"{CONTAINER_NAME}.gz"
+"""The one snapshot file in the bundle's pyodide/ folder: the container gzip-compressed. A plain
+static host sends a file as it is, and the container is 33 MB against about 7 MB compressed, so
+every page reads this copy and unpacks it itself (js_bridge/snapshot.mjs)."""
 SNAPSHOT_INFO_NAME = "browser_rt-snapshot.json"
 """What the runtime checks the container against before it restores it."""
 RUNTIME_IMPORTS = (
@@ -127,13 +128,13 @@ def build_snapshot(
     parts = [sha256_file(pyodide_dir / name) for name in _CORE_FILES] + [sha256_file(_RUNNER)]
     parts += [f"{sha256_file(w.path)}={','.join(w.imports)}" for w in wheels]
     key = hashlib.sha256(":".join(parts).encode()).hexdigest()[:32]
-    target = cache_dir / key / SNAPSHOT_NAME
+    target = cache_dir / key / CONTAINER_NAME
     if target.is_file():
         return target
     names = ", ".join(wheel_distribution(w.path) for w in wheels)
     progress(f"[bundle] taking the memory snapshot with Pyodide ({names})")
     take_snapshot(pyodide_dir, wheels, target)
-    for stale in cache_dir.glob(f"*/{SNAPSHOT_NAME}"):
+    for stale in cache_dir.glob(f"*/{CONTAINER_NAME}"):
         if stale != target:
             shutil.rmtree(stale.parent, ignore_errors=True)
     return target
@@ -142,7 +143,7 @@ def build_snapshot(
 def compressed(container: Path) -> Path:
     """The container gzip-compressed beside it in the cache, made once. The header holds no file
     name and no time, so the same container always gives the same bytes."""
-    target = container.with_name(SNAPSHOT_GZIP_NAME)
+    target = container.with_name(SNAPSHOT_NAME)
     if not target.is_file():
         partial = target.with_name(f"{target.name}.partial")
         partial.write_bytes(gzip.compress(container.read_bytes(), compresslevel=9, mtime=0))
@@ -153,18 +154,33 @@ def compressed(container: Path) -> Path:
 def snapshot_info(
     container: Path, packed: Path, *, build_id: str, version: str, packages: list[str]
 ) -> str:
-    """The JSON the runtime reads before it fetches the container (js_bridge/snapshot.mjs)."""
+    """The JSON the runtime reads before it fetches the snapshot (js_bridge/snapshot.mjs).
+
+    `file` is the one file shipped, `packed`; `gzip` gives its own sha256 and size, and `sha256`
+    and `bytes` are those of the container it unpacks to: what the runtime checks before a byte
+    of it reaches Pyodide's heap, whether the page unpacked it or the host sent it unpacked.
+    """
     info = {
         "file": SNAPSHOT_NAME,
         "sha256": sha256_file(container),
         "bytes": container.stat().st_size,
-        "gzip": {"file": SNAPSHOT_GZIP_NAME, "sha256": sha256_file(packed), "bytes": packed.stat().st_size},
+        "gzip": {"sha256": sha256_file(packed), "bytes": packed.stat().st_size},
         "pyodide_bytes": pyodide_part_bytes(container),
         "pyodide": version,
         "build_id": build_id,
         "packages": sorted(packages),
     }
     return json.dumps(info, indent=1, sort_keys=True) + "\n"
+
+
+def shipped_sha256(record: object) -> str | None:
+    """The sha256 of the snapshot file as the bundle ships it (the compressed container), from
+    its description or the manifest's copy of it; None when the record is not one."""
+    if not isinstance(record, dict) or not isinstance(record.get("file"), str):
+        return None
+    packed = record.get("gzip")
+    digest = packed.get("sha256") if isinstance(packed, dict) else None
+    return digest if isinstance(digest, str) else None
 
 
 def pyodide_part_bytes(container: Path) -> int:
@@ -202,7 +218,7 @@ def take_snapshot(
     flags = _jspi_flags(node)
     imports = [*runtime_imports, *(name for w in wheels for name in w.imports)]
     with tempfile.TemporaryDirectory(prefix="browser-rt-snapshot-") as scratch:
-        out = Path(scratch) / SNAPSHOT_NAME
+        out = Path(scratch) / CONTAINER_NAME
         job = {
             "pyodide": str(pyodide_dir.resolve()),
             "wheels": [str(w.path.resolve()) for w in wheels],

@@ -1,13 +1,16 @@
 // The memory snapshot in Node, page mode: createRuntime restores it (files, packages and the
-// random state as a normal boot has them), and boots the normal way, with a snapshot.fallback
-// event naming why, when the snapshot is missing, one byte differs, it was made for another
-// Pyodide, or it would hand Python a JS object. The same in the browser: e2e/snapshot.spec.js.
+// random state as a normal boot has them) from the bundle's one snapshot file, gzip-compressed,
+// and boots the normal way, with a snapshot.fallback event naming why, when the file is missing,
+// one byte of it differs, it is cut short, it unpacks to other bytes or another size than
+// recorded, it was made for another Pyodide, or it would hand Python a JS object. The same in
+// the browser: e2e/snapshot.spec.js.
 // Worker mode's page-side copy (snapshot_source.mjs): read and verified once, then a fresh copy
 // for every worker, which no worker's change to its own copy can reach.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { bundleDir } from "./helpers.mjs";
@@ -17,6 +20,9 @@ const { parseContainer, readVerifiedSnapshot, SNAPSHOT_INFO } = await import(`${
 const { createSnapshotSource } = await import(`${bundleDir()}/js_bridge/snapshot_source.mjs`);
 const PYODIDE = path.join(bundleDir(), "pyodide");
 const INFO = JSON.parse(readFileSync(path.join(PYODIDE, SNAPSHOT_INFO), "utf8"));
+/** The container the bundle's snapshot file unpacks to. */
+const CONTAINER = gunzipSync(readFileSync(path.join(PYODIDE, INFO.file)));
+const sha256 = (bytes) => createHash("sha256").update(bytes).digest("hex");
 
 /** @param {string} indexDir @param {Record<string, unknown>} [extra] */
 async function start(indexDir, extra = {}) {
@@ -36,13 +42,30 @@ function variant(t, change) {
   return copy;
 }
 
-/** Rewrite the container and its recorded sha256 together, so only the change itself differs. */
-function rewrite(copy, edit) {
-  const file = path.join(copy, INFO.file);
-  const bytes = edit(new Uint8Array(readFileSync(file)));
-  writeFileSync(file, bytes);
-  const info = { ...INFO, sha256: createHash("sha256").update(bytes).digest("hex"), bytes: bytes.length };
+/**
+ * Write `container`, compressed, as the snapshot file, and record what `record` names of it
+ * (the file's own sha256 and size, the unpacked ones), so that only the rest differs.
+ */
+function repack(copy, container, record = { packed: true, unpacked: true }) {
+  const packed = gzipSync(container);
+  writeFileSync(path.join(copy, INFO.file), packed);
+  const info = structuredClone(INFO);
+  if (record.packed) info.gzip = { sha256: sha256(packed), bytes: packed.length };
+  if (record.unpacked) Object.assign(info, { sha256: sha256(container), bytes: container.length });
   writeFileSync(path.join(copy, SNAPSHOT_INFO), JSON.stringify(info));
+}
+
+/** Rewrite the container and every recorded sha256 together, so only the change itself differs. */
+function rewrite(copy, edit) {
+  repack(copy, edit(new Uint8Array(CONTAINER)));
+}
+
+/** Change one byte of the snapshot file as shipped, at `at` (negative: from its end). */
+function flipByte(copy, at) {
+  const file = path.join(copy, INFO.file);
+  const bytes = readFileSync(file);
+  bytes[at < 0 ? bytes.length + at : at] ^= 1;
+  writeFileSync(file, bytes);
 }
 
 test("createRuntime restores the snapshot: browser_rt, its files and the packages asked for", async () => {
@@ -74,11 +97,27 @@ test("two restored runtimes do not share the builder's random state", async () =
 const FALLBACKS = [
   ["the snapshot is missing", "missing", (copy) => rmSync(path.join(copy, INFO.file))],
   ["its description is missing", "missing", (copy) => rmSync(path.join(copy, SNAPSHOT_INFO))],
-  ["one byte differs", "hash_mismatch", (copy) => {
-    const file = path.join(copy, INFO.file);
-    const bytes = readFileSync(file);
-    bytes[bytes.length - 1000] ^= 1;
-    writeFileSync(file, bytes);
+  // Where a byte is changed decides what notices: the unpacking (the gzip CRC at its end), or,
+  // for the header bytes unpacking ignores (the time), the file's own sha256.
+  ["one byte in its middle differs", "unpack_failed", (copy) => flipByte(copy, INFO.gzip.bytes >> 1)],
+  ["one byte near its end differs", "unpack_failed", (copy) => flipByte(copy, -1000)],
+  ["one byte of its gzip header's time differs", "hash_mismatch", (copy) => flipByte(copy, 5)],
+  ["it is cut short", "unpack_failed", (copy) => {
+    writeFileSync(path.join(copy, INFO.file), readFileSync(path.join(copy, INFO.file)).subarray(0, INFO.gzip.bytes - 100));
+  }],
+  ["it unpacks to other bytes than recorded", "hash_mismatch", (copy) => {
+    const other = Buffer.from(CONTAINER);
+    other[other.length >> 1] ^= 1;
+    repack(copy, other, { packed: true, unpacked: false });
+  }],
+  ["it unpacks to more bytes than recorded", "size_mismatch", (copy) => {
+    repack(copy, Buffer.concat([CONTAINER, Buffer.alloc(1)]), { packed: true, unpacked: false });
+  }],
+  ["it unpacks to fewer bytes than recorded", "size_mismatch", (copy) => {
+    repack(copy, CONTAINER.subarray(0, CONTAINER.length - 1), { packed: true, unpacked: false });
+  }],
+  ["the file is larger than recorded", "size_mismatch", (copy) => {
+    writeFileSync(path.join(copy, INFO.file), Buffer.concat([readFileSync(path.join(copy, INFO.file)), Buffer.alloc(64)]));
   }],
   ["it was made for another Pyodide", "build_mismatch", (copy) => {
     writeFileSync(path.join(copy, SNAPSHOT_INFO), JSON.stringify({ ...INFO, pyodide: "314.0.6" }));
@@ -104,9 +143,16 @@ const FALLBACKS = [
   }],
 ];
 
+test("the bundle ships one snapshot file, gzip-compressed, and records it and what it unpacks to", () => {
+  const packed = readFileSync(path.join(PYODIDE, INFO.file));
+  assert.deepEqual([...packed.subarray(0, 2)], [0x1f, 0x8b]);
+  assert.deepEqual(INFO.gzip, { sha256: sha256(packed), bytes: packed.length });
+  assert.deepEqual([INFO.sha256, INFO.bytes], [sha256(CONTAINER), CONTAINER.length]);
+  assert.throws(() => readFileSync(path.join(PYODIDE, INFO.file.replace(/\.gz$/, ""))), { code: "ENOENT" }, "no uncompressed copy beside it");
+});
+
 test("the description records the size of Pyodide's own snapshot, at the container's end", () => {
-  const bytes = readFileSync(path.join(PYODIDE, INFO.file));
-  const parsed = parseContainer(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  const parsed = parseContainer(new Uint8Array(CONTAINER.buffer, CONTAINER.byteOffset, CONTAINER.byteLength));
   assert.ok(!("reason" in parsed), JSON.stringify(parsed));
   assert.equal(INFO.pyodide_bytes, parsed.pyodideSnapshot.length);
 });
@@ -127,7 +173,7 @@ for (const [what, reason, change] of FALLBACKS) {
 }
 
 test("parseContainer names what is wrong with a container, and never throws", () => {
-  const good = new Uint8Array(readFileSync(path.join(PYODIDE, INFO.file)));
+  const good = new Uint8Array(CONTAINER);
   assert.ok("pyodideSnapshot" in parseContainer(good));
   for (const [bytes, reason] of [
     [new Uint8Array(0), "malformed"],
@@ -148,8 +194,6 @@ function countingSource(folder) {
   });
   return { source, counter };
 }
-
-const sha256 = (bytes) => createHash("sha256").update(bytes).digest("hex");
 
 test("the page reads and verifies the snapshot once, then hands each worker a fresh copy no worker can change", async () => {
   const { source, counter } = countingSource(PYODIDE);
@@ -177,12 +221,7 @@ test("the page reads and verifies the snapshot once, then hands each worker a fr
 });
 
 test("a snapshot that does not verify is reported on every worker start, and read once", async (t) => {
-  const copy = variant(t, (folder) => {
-    const file = path.join(folder, INFO.file);
-    const bytes = readFileSync(file);
-    bytes[bytes.length - 1000] ^= 1;
-    writeFileSync(file, bytes);
-  });
+  const copy = variant(t, (folder) => flipByte(folder, 5));
   const { source, counter } = countingSource(copy);
   for (let start = 0; start < 2; start++) {
     const got = await source.forWorker();
@@ -194,11 +233,12 @@ test("a snapshot that does not verify is reported on every worker start, and rea
 });
 
 /**
- * Serve `folder` over loopback HTTP as a plain static host does (no content encoding), keeping
- * the path of every request.
- * @param {string} folder
+ * Serve `folder` over loopback HTTP, keeping the path of every request: as a plain static host
+ * does (no content encoding), or, with `encoded`, sending the .gz file with `Content-Encoding:
+ * gzip` (the client unpacks it).
+ * @param {string} folder @param {{encoded?: boolean}} [options]
  */
-async function plainHost(folder) {
+async function staticHost(folder, { encoded = false } = {}) {
   const { createServer } = await import("node:http");
   const asked = [];
   const server = createServer((request, response) => {
@@ -206,7 +246,9 @@ async function plainHost(folder) {
     asked.push(name);
     try {
       const body = readFileSync(path.join(folder, path.basename(name)));
-      response.writeHead(200, { "content-type": "application/octet-stream" }).end(body);
+      const headers = { "content-type": "application/octet-stream" };
+      if (encoded && name.endsWith(".gz")) headers["content-encoding"] = "gzip";
+      response.writeHead(200, headers).end(body);
     } catch {
       response.writeHead(404).end();
     }
@@ -215,35 +257,40 @@ async function plainHost(folder) {
   return { url: new URL(`http://127.0.0.1:${server.address().port}/`), asked, stop: () => server.close() };
 }
 
-test("over HTTP the gzip copy is read, and any fault in it falls back to the plain file, never past the recorded size", async (t) => {
-  const { gzipSync } = await import("node:zlib");
-  const raw = readFileSync(path.join(PYODIDE, INFO.file));
-  const cases = {
-    intact: () => {},
-    "one byte changed": (copy) => {
-      const gz = readFileSync(path.join(copy, INFO.gzip.file));
-      gz[gz.length >> 1] ^= 1;
-      writeFileSync(path.join(copy, INFO.gzip.file), gz);
-    },
-    "unpacks to more than recorded": (copy) => writeFileSync(path.join(copy, INFO.gzip.file), gzipSync(Buffer.concat([raw, Buffer.alloc(1)]))),
-    "unpacks to other bytes of the same size": (copy) => {
-      const other = Buffer.from(raw);
-      other[other.length >> 1] ^= 1;
-      writeFileSync(path.join(copy, INFO.gzip.file), gzipSync(other));
-    },
-    missing: (copy) => rmSync(path.join(copy, INFO.gzip.file)),
-  };
-  for (const [name, change] of Object.entries(cases)) {
-    const served = await plainHost(variant(t, change));
+test("over HTTP only the gzip file is read, unpacked by the page or by the client as the host encodes it; every fault falls back", async (t) => {
+  const unhandled = [];
+  const onUnhandled = (error) => unhandled.push(error);
+  process.on("unhandledRejection", onUnhandled);
+  t.after(() => process.off("unhandledRejection", onUnhandled));
+  const other = Buffer.from(CONTAINER);
+  other[other.length >> 1] ^= 1;
+  const cases = [
+    ["intact", false, () => {}, null],
+    ["intact, sent with Content-Encoding: gzip", true, () => {}, null],
+    ["missing", false, (copy) => rmSync(path.join(copy, INFO.file)), "missing"],
+    ["one byte changed", false, (copy) => flipByte(copy, INFO.gzip.bytes >> 1), "unpack_failed"],
+    ["one byte of the gzip header changed", false, (copy) => flipByte(copy, 5), "hash_mismatch"],
+    ["cut short", false, (copy) => writeFileSync(path.join(copy, INFO.file), readFileSync(path.join(copy, INFO.file)).subarray(0, 4096)), "unpack_failed"],
+    ["unpacks to more than recorded", false, (copy) => repack(copy, Buffer.concat([CONTAINER, Buffer.alloc(1)]), { packed: true, unpacked: false }), "size_mismatch"],
+    ["unpacks to other bytes, sent with Content-Encoding: gzip", true, (copy) => repack(copy, other, { packed: true, unpacked: false }), "hash_mismatch"],
+    ["unpacks to more than recorded, sent with Content-Encoding: gzip", true, (copy) => repack(copy, Buffer.concat([CONTAINER, Buffer.alloc(1)]), { packed: true, unpacked: false }), "size_mismatch"],
+  ];
+  for (const [name, encoded, change, reason] of cases) {
+    const served = await staticHost(variant(t, change), { encoded });
     try {
       const read = await readVerifiedSnapshot(served.url);
-      assert.equal(read.ok, name !== "unpacks to other bytes of the same size", `${name}: ${JSON.stringify(read.reason)}`);
-      const fetched = served.asked.filter((p) => p !== SNAPSHOT_INFO);
-      if (name === "intact") assert.deepEqual(fetched, [INFO.gzip.file], "only the compressed copy is fetched");
-      else if (name === "unpacks to other bytes of the same size") assert.equal(read.reason, "hash_mismatch");
-      else assert.deepEqual(fetched, [INFO.gzip.file, INFO.file], `${name}: the plain file is read instead`);
+      if (reason === null) {
+        assert.equal(read.ok, true, `${name}: ${read.reason} ${read.detail}`);
+        assert.equal(sha256(read.bytes), INFO.sha256, name);
+      } else {
+        assert.equal(read.reason, reason, `${name}: ${read.detail}`);
+        assert.ok(read.detail.includes(INFO.file), `${name}: the detail names the file: ${read.detail}`);
+      }
+      assert.deepEqual(served.asked.filter((p) => p !== SNAPSHOT_INFO), [INFO.file], `${name}: only the gzip file is fetched`);
     } finally {
       served.stop();
     }
   }
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.deepEqual(unhandled, []);
 });
