@@ -35,8 +35,9 @@ MAX_BODY_BYTES = 64 * 1024 * 1024
 """A larger body is refused unread. The worker sends batches of at most `BATCH_CHARS`, or one
 line alone, and ends the session instead of sending a line longer than `MAX_LINE_CHARS`."""
 BATCH_CHARS = 1024 * 1024
-MAX_LINE_CHARS = 16 * 1024 * 1024
-"""One message line (a report with its captured output): far beyond any real one."""
+MAX_LINE_CHARS = 8 * 1024 * 1024
+"""One message line (a report with its captured output): far beyond any real one, and small
+enough that JSON's escaping (six characters at most for one) keeps its batch under the bound."""
 START_WAIT_S = 60.0
 """How long the page's request to start waits for the host's word; it then does not start."""
 CHANNEL_PATH = "channel/"
