@@ -6,18 +6,24 @@ the spec's folders are copied whole (pruned as pytest prunes its own walk: `nore
 caches, virtualenvs) into the interpreter's filesystem at the same absolute paths, from one
 archive fetched from the page's own loopback server.
 
-The session then runs in the page without the host waiting for it (`snippets.start_session`),
-synchronously, keeping the page's only thread to its end. Each message line goes at once to a
-dedicated delivery Worker, which keeps running whatever the page's thread does and POSTs the lines
-to the page's loopback server, where this session's inbox (`chrome_channel`) queues them;
-`next_message` waits on that queue with a deadline, as for Node. The line that says a test
-started is in the worker's hands before the test runs, so when a test keeps the page's thread
-busy, the host knows which one it is: it hears nothing past `--pyodide-timeout`, counts the test
-as hung, and `close` closes the tab. When Pyodide dies, the page's thread is free again and the
-channel's end says why, after every line pushed before the crash. A page that is gone altogether
-(its tab crashed, its window closed) sends nothing more; a thread that asks the page now and then
-whether it is there notices, and ends the session with the browser's own evidence. A busy page
-does not answer that question either, which is no sign of anything.
+The session then runs in the page without the host waiting for it (`snippets.start_session`:
+it starts once the host's call has returned) and keeps the page's only thread to its end. Each
+message line goes at once to a dedicated delivery Worker, which keeps running whatever the
+page's thread does and POSTs the lines to the page's loopback server, where this session's inbox
+(`chrome_channel`) queues them; `next_message` waits on that queue with a deadline, as for
+Node. The line that says a test started is in the worker's hands before the test runs, so when
+a test keeps the page's thread busy, the host knows which one it is: it hears nothing past
+`--pyodide-timeout`, counts the test as hung, and `close` closes the tab. When Pyodide dies,
+the page's thread is free again and the channel's end says why, after every line pushed before
+the crash. A page that is gone altogether (its tab crashed, its window closed) sends nothing
+more; a thread that asks the page now and then whether it is there notices, and ends the
+session with the browser's own evidence. A busy page does not answer that question either,
+which is no sign of anything.
+
+The session does not hand the page's thread back between tests, as one bare `pytest.main()`
+does not: delivery does not need it, and the crash watchdog only matters once Python has
+returned. JavaScript callbacks a test leaves scheduled run after the session, or whenever a test
+itself waits on a promise (`pyodide.ffi.run_sync`).
 """
 
 from __future__ import annotations
