@@ -150,51 +150,83 @@ def test_the_page_server_takes_batches_only_for_an_open_inbox_and_survives_bad_o
     assert received.drain() == [("line", "one")]
 
 
-@pytest.mark.host_only(reason="starts Chromium itself")
-def test_lines_pushed_just_before_the_page_blocks_forever_reach_the_host(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """The page pushes lines (some longer than one batch), then its thread loops forever, as a
-    hanging test's would: every line and the console line before them still arrive, in order.
-    An outbox the host must read through the page itself would deliver none of them."""
+def deliver_while_stuck(received: Received, inbox: Inbox, lines: list[str]) -> list[tuple[str, Any]]:
+    """Push `lines` and the end in a real page whose thread then loops forever; what arrived.
+
+    The page starts as a session does: once the host's call has returned and it lets it go.
+    """
     if not (BUNDLE / "pyodide.mjs").is_file():
         pytest.skip(f"no Pyodide bundle at {BUNDLE}: make bundle")
     if shutil.which("chromedriver") is None:
         pytest.skip("no chromedriver on PATH (apt-get install chromium-driver)")
     from browser_rt.testing.chrome_page import ChromePage
 
-    monkeypatch.setenv("SE_OFFLINE", "true")
-    received = Received()
-    inbox = received.inbox()
     page = ChromePage(BUNDLE, {})
     try:
         page.run_js(snippets.install_channel(SESSION_PREFIX + inbox.path), 60)
-        big = "x" * (chrome_channel.BATCH_CHARS * 3 // 4)
-        lines = [f"line {number}" for number in range(200)] + [big, big, big, "last line"]
-        # Started as a session is: once the host's call has returned and it lets the page go.
         page.run_js(
             f"fetch({json.dumps(SESSION_PREFIX + inbox.path)}).then(() => {{"
             " console.log('said before the lines');"
             f" for (const line of {json.dumps(lines)}) globalThis.browserRtChannel.push(line);"
+            " globalThis.browserRtChannel.end('the page is stuck');"
             " while (true) {}"
             "}); return true;",
             10,
         )
         inbox.let_start()
-        got: list[str] = []
-        logs: list[str] = []
-        while len(got) < len(lines):
+        events: list[tuple[str, Any]] = []
+        while not events or events[-1][0] != "end":
             try:
-                kind, value = received.events.get(timeout=30)
+                events.append(received.events.get(timeout=30))
             except queue.Empty:
-                pytest.fail(f"{len(got)} of {len(lines)} lines arrived while the page was stuck")
-            if kind == "line":
-                got.append(value)
-            else:
-                logs.extend(value)
-        assert got == lines
-        assert "said before the lines" in logs
+                got = len([kind for kind, _ in events if kind == "line"])
+                pytest.fail(f"{got} of {len(lines)} lines arrived while the page was stuck")
+        return events
     finally:
         chrome_channel.close_inbox(inbox)
         page.close_tab()
         page.close()
+
+
+BIG = "x" * (chrome_channel.BATCH_CHARS * 3 // 4)
+LINES = [f"line {number}" for number in range(200)] + [BIG, BIG, BIG, "last line"]
+"""Lines of a few batches: three lines longer than half a batch each."""
+
+
+@pytest.mark.host_only(reason="starts Chromium itself")
+def test_lines_pushed_just_before_the_page_blocks_forever_reach_the_host(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The page pushes lines, then its thread loops forever, as a hanging test's would: every
+    line, the console line before them and the end still arrive, in order. An outbox the host
+    must read through the page itself would deliver none of them."""
+    monkeypatch.setenv("SE_OFFLINE", "true")
+    received = Received()
+    events = deliver_while_stuck(received, received.inbox(), LINES)
+    assert [value for kind, value in events if kind == "line"] == LINES
+    assert "said before the lines" in [line for kind, value in events if kind == "logs" for line in value]
+    assert events[-1] == ("end", "the page is stuck")
+
+
+@pytest.mark.host_only(reason="starts Chromium itself")
+def test_a_batch_whose_answer_is_lost_is_sent_again_and_counted_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server takes the first batches but drops the connection before answering: the worker
+    sends them again from the first line not acknowledged, and the inbox skips what it has."""
+    monkeypatch.setenv("SE_OFFLINE", "true")
+    received = Received()
+    inbox = received.inbox()
+    take = inbox.receive
+    dropped: list[int] = []
+
+    def take_then_hang_up(body: bytes) -> int:
+        next_line = take(body)
+        if next_line > 0 and len(dropped) < 2:
+            dropped.append(next_line)
+            raise ConnectionAbortedError("the answer is lost")
+        return next_line
+
+    monkeypatch.setattr(inbox, "receive", take_then_hang_up)
+    events = deliver_while_stuck(received, inbox, LINES)
+    assert len(dropped) == 2, dropped
+    assert [value for kind, value in events if kind == "line"] == LINES
+    assert events[-1] == ("end", "the page is stuck")
