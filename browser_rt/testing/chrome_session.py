@@ -6,14 +6,24 @@ the spec's folders are copied whole (pruned as pytest prunes its own walk: `nore
 caches, virtualenvs) into the interpreter's filesystem at the same absolute paths, from one
 archive fetched from the page's own loopback server.
 
-The session then runs in the page without the host waiting for it (`snippets.start_session`).
-Each message goes to a JavaScript outbox, and before each test the session pauses (JSPI's
-`run_sync`) until the host has taken every line, so the page's thread is free between tests. A
-reader thread takes lines with short calls and queues them; `next_message` waits on that queue
-with a deadline, as for Node. A test that keeps the page's thread busy stops the reader (the
-page cannot answer); the host hears nothing past `--pyodide-timeout`, counts it as hung, and
-`close` closes the tab. When Pyodide dies, the page still answers: every line pushed before the
-crash is taken, then the outbox's end says why.
+The session then runs in the page without the host waiting for it (`snippets.start_session`:
+it starts once the host's call has returned) and keeps the page's only thread to its end. Each
+message line goes at once to a dedicated delivery Worker, which keeps running whatever the
+page's thread does and POSTs the lines to the page's loopback server, where this session's inbox
+(`chrome_channel`) queues them; `next_message` waits on that queue with a deadline, as for
+Node. The line that says a test started is in the worker's hands before the test runs, so when
+a test keeps the page's thread busy, the host knows which one it is: it hears nothing past
+`--pyodide-timeout`, counts the test as hung, and `close` closes the tab. When Pyodide dies,
+the page's thread is free again and the channel's end says why, after every line pushed before
+the crash. A page that is gone altogether (its tab crashed, its window closed) sends nothing
+more; a thread that asks the page now and then whether it is there notices, and ends the
+session with the browser's own evidence. A busy page does not answer that question either,
+which is no sign of anything.
+
+The session does not hand the page's thread back between tests, as one bare `pytest.main()`
+does not: delivery does not need it, and the crash watchdog only matters once Python has
+returned. JavaScript callbacks a test leaves scheduled run after the session, or whenever a test
+itself waits on a promise (`pyodide.ffi.run_sync`).
 """
 
 from __future__ import annotations
@@ -26,7 +36,6 @@ import os
 import queue
 import tempfile
 import threading
-import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,25 +45,24 @@ import pytest
 from selenium.common.exceptions import TimeoutException
 from urllib3.exceptions import ReadTimeoutError
 
-from browser_rt.testing import chrome_warm, snippets
+from browser_rt.testing import chrome_channel, chrome_warm, snippets
 from browser_rt.testing.chrome_page import DEVTOOLS_TIMEOUT_S, ChromePage
 from browser_rt.testing.chromium import LOG_VARIABLE, crash_evidence
-from browser_rt.testing.node_session import CONSOLE_LINES, LINE_CHARS, SessionEnded
+from browser_rt.testing.node_session import CONSOLE_LINES, SessionEnded
 from browser_rt.testing.page_server import SESSION_PREFIX
 from browser_rt.testing.project import ProjectError
 
 MAX_COPY_BYTES = 64 * 1024 * 1024
 """More than this is almost always a virtualenv or build output under a copied folder."""
 ALWAYS_PRUNED = ("__pycache__", ".browser-rt", ".git", ".hypothesis", ".pytest_cache", "node_modules")
-TAKE_WAIT_MS = 1000
-"""How long one `take` waits in the page for a line: short, so a closed session stops quickly."""
-TAKE_TIMEOUT_S = 30.0
-"""Script timeout of one `take`. chromedriver does not apply it to a page whose thread is busy
-(the call then waits for Selenium's HTTP timeout); either way the reader asks again, and the
-host's own deadline decides whether the test hung."""
-TAKE_ATTEMPTS = 3
-TAKE_RETRY_S = 0.5
-"""A `take` that fails for another reason than a gone page is tried again, this often."""
+ALIVE_EVERY_S = 2.0
+"""How often the host asks whether the page is still there."""
+ALIVE_TIMEOUT_S = 30.0
+"""Script timeout of one such question. chromedriver does not apply it to a page whose thread is
+busy (the call then waits for Selenium's HTTP timeout); either way the host asks again, and its
+own deadline on the queue decides whether a test hung."""
+ALIVE_ATTEMPTS = 3
+"""A question that fails for another reason than a gone page is asked again, this often."""
 PAGE_GONE = ("tab crashed", "no such window", "invalid session id", "chrome not reachable", "target closed")
 """Words of WebDriver errors after which the page will never answer again."""
 PREPARE_TIMEOUT_S = 110.0
@@ -74,13 +82,16 @@ class ChromeSession:
         self._queue: queue.Queue[dict[str, Any] | SessionEnded] = queue.Queue()
         self._console: collections.deque[str] = collections.deque(maxlen=CONSOLE_LINES)
         self._closing = threading.Event()
-        self._reader: threading.Thread | None = None
+        self._ended = threading.Event()
+        self._end_lock = threading.Lock()
+        self._watcher: threading.Thread | None = None
         self._page: ChromePage | None = None
         with tempfile.TemporaryDirectory(prefix="browser-rt-chrome-session-") as scratch:
             files = {"project.zip": Path(scratch) / "project.zip"}
             files.update({Path(wheel).name: Path(wheel) for wheel in spec["wheels"]})
             # Built while a page booted early may still be booting.
             archive(files["project.zip"], [Path(f) for f in spec["folders"]], item.config)
+            self._inbox = chrome_channel.open_inbox(self._put_line, self._console.extend, self._end)
             try:
                 self._page = chrome_warm.take(spec["pyodideDir"], spec["runner"])
                 if self._page is None:
@@ -91,10 +102,12 @@ class ChromeSession:
             except Exception as exc:
                 started = False
                 self._keep_console()
-                self._queue.put(SessionEnded(f"{type(exc).__name__}: {_first_lines(exc)}"))
+                self._end(f"{type(exc).__name__}: {_first_lines(exc)}")
         if started:
-            self._reader = threading.Thread(target=self._read, name="browser-rt-chrome-reader", daemon=True)
-            self._reader.start()
+            self._watcher = threading.Thread(
+                target=self._watch, name="browser-rt-chrome-watcher", daemon=True
+            )
+            self._watcher.start()
 
     def _prepare(self, page: ChromePage, spec: dict[str, Any]) -> bool:
         """Unpack the project, load packages and wheels, start the session; False if it cannot run."""
@@ -109,8 +122,10 @@ class ChromeSession:
         self._queue.put({"type": "prepared", "missing": missing})
         if missing:
             return False
-        page.run_js(snippets.install_channel(), PREPARE_TIMEOUT_S)
-        page.run_js(snippets.start_session(), PREPARE_TIMEOUT_S)
+        channel = SESSION_PREFIX + self._inbox.path
+        page.run_js(snippets.install_channel(channel), PREPARE_TIMEOUT_S)
+        page.run_js(snippets.start_session(channel), PREPARE_TIMEOUT_S)
+        self._inbox.let_start()
         return True
 
     def _keep_console(self) -> None:
@@ -120,39 +135,38 @@ class ChromeSession:
                 lines = self._page.run_js(snippets.console_lines(), DEVTOOLS_TIMEOUT_S)
                 self._console.extend(str(line) for line in lines or [])
 
-    def _read(self) -> None:
-        """Take the session's lines until it ends, the page is gone, or `close`."""
+    def _watch(self) -> None:
+        """Ask the page now and then whether it is there, until the session ends or `close`."""
         assert self._page is not None
-        start = 0
         failures = 0
-        while not self._closing.is_set():
+        while not self._closing.wait(ALIVE_EVERY_S) and not self._ended.is_set():
             try:
-                batch = self._page.run_js(snippets.take(start, TAKE_WAIT_MS), TAKE_TIMEOUT_S)
+                self._page.run_js("return true;", ALIVE_TIMEOUT_S)
             except (TimeoutException, ReadTimeoutError):
                 continue  # the page is busy in a test; the host's own deadline decides
             except Exception as exc:
-                failures += 1
-                if failures >= TAKE_ATTEMPTS or any(word in str(exc) for word in PAGE_GONE):
-                    self._queue.put(SessionEnded(self._lost_page(exc)))
+                if self._closing.is_set():
                     return
-                time.sleep(TAKE_RETRY_S)
+                failures += 1
+                if failures >= ALIVE_ATTEMPTS or any(word in str(exc) for word in PAGE_GONE):
+                    self._end(self._lost_page(exc))
+                    return
                 continue
             failures = 0
-            self._console.extend(str(line)[:LINE_CHARS] for line in batch.get("logs") or [])
-            first = int(batch["first"])
-            for number, line in enumerate(batch.get("lines") or [], start=first):
-                if number >= start:
-                    self._put_line(line)
-            start = max(start, first + len(batch.get("lines") or []))
-            if batch.get("ended") is not None:
-                self._queue.put(SessionEnded(_first_lines_of(str(batch["ended"]))))
-                return
 
     def _put_line(self, line: str) -> None:
+        """One line from the channel: a message if it is a JSON object with a type, else dropped."""
         with contextlib.suppress(ValueError):
             message = json.loads(line)
             if isinstance(message, dict) and isinstance(message.get("type"), str):
                 self._queue.put(message)
+
+    def _end(self, reason: str) -> None:
+        """The session is over (the page said why, or it is gone): once, after every line."""
+        with self._end_lock:
+            if not self._ended.is_set():
+                self._ended.set()
+                self._queue.put(SessionEnded(_first_lines_of(reason)))
 
     def _lost_page(self, exc: BaseException) -> str:
         why = f"{type(exc).__name__}: {_first_lines(exc)}"
@@ -180,10 +194,11 @@ class ChromeSession:
     def close(self) -> None:
         """Close the tab first (a stuck page never returns a call by itself), then the browser."""
         self._closing.set()
+        chrome_channel.close_inbox(self._inbox)
         if self._page is not None:
             self._page.close_tab()
-        if self._reader is not None:
-            self._reader.join(timeout=TAKE_TIMEOUT_S)
+        if self._watcher is not None:
+            self._watcher.join(timeout=ALIVE_TIMEOUT_S)
         if self._page is not None:
             self._page.close()
 

@@ -34,12 +34,10 @@ class StreamingPlugin:
         wanted: list[str],
         emit: Callable[[str], None],
         hypothesis: bool,
-        pause: Callable[[], object] | None = None,
     ) -> None:
         self.order = {nodeid: index for index, nodeid in enumerate(wanted)}
         self.emit = emit
         self.hypothesis = hypothesis
-        self.pause = pause
         self.config: pytest.Config | None = None
 
     def send(self, message: dict[str, Any]) -> None:
@@ -80,10 +78,6 @@ class StreamingPlugin:
 
     def pytest_runtest_logstart(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
         self.send({"type": "logstart", "nodeid": nodeid, "location": list(location)})
-        if self.pause is not None:
-            # In a browser page the host reads only while the session pauses: before each test
-            # it has every earlier report, and knows this test is the one running.
-            self.pause()
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.send({"type": "report", "data": self.serialize(report)})
@@ -117,16 +111,17 @@ def missing_imports(names_json: str) -> str:
     return json.dumps([name for name in json.loads(names_json) if importlib.util.find_spec(name) is None])
 
 
-def run(spec_json: str, emit: Callable[[str], None], pause: Callable[[], object] | None = None) -> int:
+def run(spec_json: str, emit: Callable[[str], None]) -> int:
     """One pytest session per batch (one batch, but for the self-test); the last exit status.
 
-    `pause`, when given, is called after each test's start is sent and returns once the host has
-    read every message so far (a browser page's host can read only while the session waits).
+    `emit` must hand each line on before it returns (to a pipe, to a page's delivery worker):
+    the host learns which test is running from the line sent at its start, and a test that
+    never returns sends nothing more.
     """
     spec = json.loads(spec_json)
     status = 0
     for batch in spec["batches"]:
-        plugin = StreamingPlugin(batch["nodeids"], emit, bool(spec.get("hypothesis_profile")), pause)
+        plugin = StreamingPlugin(batch["nodeids"], emit, bool(spec.get("hypothesis_profile")))
         try:
             status = int(pytest.main(batch["args"], plugins=[plugin]))
         finally:

@@ -9,6 +9,7 @@ wheels). Anything else is a 404; request logs are not printed.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from browser_rt.testing import chrome_channel
 from browser_rt.tooling.loopback import LoopbackServer
 
 SESSION_PREFIX = "/browser-rt-session/"
@@ -41,6 +43,51 @@ class PageHandler(SimpleHTTPRequestHandler):
         if "/" not in url_path.lstrip("/") and template.is_file():
             return str(template)
         return super().translate_path(path)
+
+    def _inbox(self) -> chrome_channel.Inbox | None:
+        url_path = unquote(urlsplit(self.path).path)
+        if not url_path.startswith(SESSION_PREFIX):
+            return None
+        return chrome_channel.find(url_path[len(SESSION_PREFIX) :])
+
+    def do_GET(self) -> None:
+        """A session's inbox answers once the host lets the session start; anything else is a file."""
+        inbox = self._inbox()
+        if inbox is None:
+            super().do_GET()
+            return
+        self._answer(200, {"start": inbox.wait_for_start(chrome_channel.START_WAIT_S)})
+
+    def do_POST(self) -> None:
+        """A batch for a session's inbox: 200 with the next line wanted, 400 refused, 404 unknown."""
+        inbox = self._inbox()
+        if inbox is None:
+            self.close_connection = True
+            self.send_error(404)
+            return
+        try:
+            size = int(self.headers.get("Content-Length", ""))
+        except ValueError:
+            size = -1
+        if not 0 <= size <= chrome_channel.MAX_BODY_BYTES:
+            self._answer(400, {"error": f"Content-Length: not a size up to {chrome_channel.MAX_BODY_BYTES}"})
+            return
+        try:
+            next_line = inbox.receive(self.rfile.read(size))
+        except chrome_channel.ChannelError as exc:
+            self._answer(400, {"error": str(exc)})
+            return
+        self._answer(200, {"next": next_line})
+
+    def _answer(self, status: int, body: dict[str, Any]) -> None:
+        data = json.dumps(body).encode("utf-8")
+        if status != 200:
+            self.close_connection = True  # an unread body must not be taken for the next request
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     def end_headers(self) -> None:
         # Pyodide's loader fetches from the page's origin; Workers started from it may not be.

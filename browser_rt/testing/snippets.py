@@ -1,12 +1,15 @@
-"""The Python the host runs in Chromium's Pyodide, kept apart so each piece can be read alone.
+"""The code the host runs in Chromium's page and its Pyodide, kept apart so each piece can be read alone.
 
-Every snippet is a template filled with `repr()` of host values, so nothing the project names
-(a path, a node id) is ever pasted into code unquoted. Names they leave behind in Pyodide's
-globals start with `_browser_rt_`.
+Every snippet is a template filled with `repr()` (Python) or `json.dumps` (JavaScript) of host
+values, so nothing the project names (a path, a node id) is ever pasted into code unquoted. Names
+they leave behind in Pyodide's globals start with `_browser_rt_`.
 """
 
 from __future__ import annotations
 
+import json
+
+from browser_rt.testing.chrome_channel import BATCH_CHARS, MAX_LINE_CHARS
 from browser_rt.testing.node_session import CONSOLE_LINES, LINE_CHARS
 
 
@@ -53,49 +56,112 @@ def missing_imports(names: list[str]) -> str:
     return f"""_browser_rt_runner["missing_imports"]({__import__("json").dumps(names)!r})"""
 
 
-def install_channel() -> str:
-    """JavaScript that gives the page `globalThis.browserRtChannel`: the session's outbox.
-
-    The session `push`es each message line; line N is the Nth pushed. The host calls
-    `take(from, ms)`, which forgets the lines before `from` (the host has them) and returns the
-    rest, waiting up to `ms` for one: a reply lost on the way (a call that timed out while the
-    page was busy) loses no line, since the next `take` asks again from the same place.
-    `drained()` resolves once the host has acknowledged every line pushed so far, which is how
-    the session hands the page's thread back between tests. `end(reason)` marks the session over.
-    `take` also returns the page's newest console lines (pytest-pyodide's page keeps them in
-    `globalThis.logs`), each cut short.
-    """
-    return f"""
-const lines = [];
+CHANNEL_WORKER = """
+// The delivery worker: lines in from the page, numbered batches out to the host, in order, one
+// POST at a time. A failed POST is sent again from the first line the host has not acknowledged.
+let url = null;
+const pending = [];
 let first = 0;
-let ended = null;
-let wake = null;
-const waiters = [];
-const wakeTake = () => {{ if (wake) {{ const resolve = wake; wake = null; resolve(); }} }};
+let logs = [];
+let end = null;
+let done = false;
+let busy = false;
+onmessage = ({ data }) => {
+  if (typeof data === "string") {
+    if (end !== null) return;
+    if (data.length > MAX_LINE_CHARS) {
+      end = `a message of ${data.length} characters is over the channel's bound of ${MAX_LINE_CHARS}`;
+    } else {
+      pending.push(data);
+    }
+  } else if (Array.isArray(data.logs)) {
+    logs = logs.concat(data.logs).slice(-CONSOLE_LINES);
+  } else if (typeof data.end === "string") {
+    if (end === null) end = data.end;
+  } else if (typeof data.url === "string") {
+    url = data.url;
+    postMessage("ready");
+  }
+  send();
+};
+async function send() {
+  if (busy || done || url === null || (pending.length === 0 && logs.length === 0 && end === null)) return;
+  busy = true;
+  let count = 0;
+  let size = 0;
+  while (count < pending.length && (count === 0 || size + pending[count].length <= BATCH_CHARS)) {
+    size += pending[count].length;
+    count += 1;
+  }
+  const batch = { first, lines: pending.slice(0, count), logs, end: count === pending.length ? end : null };
+  logs = [];
+  let retry = 0;
+  try {
+    const answer = await fetch(url, { method: "POST", body: JSON.stringify(batch) });
+    if (answer.status === 400 || answer.status === 404) {
+      done = true;  // refused or closed: the host ends the session by its own deadline
+    } else if (!answer.ok) {
+      throw new Error(`HTTP ${answer.status}`);
+    } else {
+      const known = Math.max(0, Math.min((await answer.json()).next - first, pending.length));
+      pending.splice(0, known);
+      first += known;
+      done = batch.end !== null && pending.length === 0;
+    }
+  } catch (error) {
+    logs = batch.logs.concat(logs).slice(-CONSOLE_LINES);
+    retry = RETRY_MS;
+  }
+  busy = false;
+  setTimeout(send, retry);
+}
+"""
+"""The Worker behind `globalThis.browserRtChannel` (constants filled in by `install_channel`)."""
+CHANNEL_RETRY_MS = 200
+CHANNEL_START_MS = 10_000
+
+
+def install_channel(url: str) -> str:
+    """JavaScript that gives the page `globalThis.browserRtChannel`, which posts to `url`.
+
+    `push(line)` hands the line to a dedicated Worker with `postMessage`, which queues it for
+    the worker at once: a line pushed before a test starts reaches the host even if that test
+    then keeps the page's thread busy forever. The worker POSTs numbered batches to the page's
+    own server (`chrome_channel`). `end(reason)` goes the same way, after every line. Each call
+    also hands on the page's newest console lines (pytest-pyodide's page keeps them in
+    `globalThis.logs`), each cut short. The script returns once the worker has started.
+    """
+    worker = (
+        CHANNEL_WORKER.replace("MAX_LINE_CHARS", str(MAX_LINE_CHARS))
+        .replace("BATCH_CHARS", str(BATCH_CHARS))
+        .replace("CONSOLE_LINES", str(CONSOLE_LINES))
+        .replace("RETRY_MS", str(CHANNEL_RETRY_MS))
+    )
+    return f"""
+const source = new Blob([{json.dumps(worker)}], {{ type: "text/javascript" }});
+const worker = new Worker(URL.createObjectURL(source));
+await new Promise((resolve, reject) => {{
+  const fail = (why) => {{ clearTimeout(timer); reject(new Error(`the channel's worker: ${{why}}`)); }};
+  const timer = setTimeout(() => fail("did not start within {CHANNEL_START_MS} ms"), {CHANNEL_START_MS});
+  worker.onerror = (event) => fail(event.message || "failed to start");
+  worker.onmessage = (event) => {{ if (event.data === "ready") {{ clearTimeout(timer); resolve(); }} }};
+  worker.postMessage({{ url: new URL({json.dumps(url)}, location.href).href }});
+}});
+const handOnLogs = () => {{
+  const logs = globalThis.logs;
+  if (logs && logs.length) {{
+    const newest = logs.splice(0).slice(-{CONSOLE_LINES});
+    worker.postMessage({{ logs: newest.map((line) => String(line).slice(0, {LINE_CHARS})) }});
+  }}
+}};
+let ended = false;
 globalThis.browserRtChannel = {{
-  push(line) {{ lines.push(String(line)); wakeTake(); }},
-  end(reason) {{ if (ended === null) {{ ended = String(reason); wakeTake(); }} }},
-  drained() {{
-    const upTo = first + lines.length;
-    return upTo === first ? Promise.resolve() : new Promise((resolve) => waiters.push({{ upTo, resolve }}));
-  }},
-  async take(from, ms) {{
-    const known = Math.max(0, Math.min(from - first, lines.length));
-    lines.splice(0, known);
-    first += known;
-    for (const waiter of waiters.splice(0)) {{
-      if (waiter.upTo <= first) waiter.resolve(); else waiters.push(waiter);
-    }}
-    if (lines.length === 0 && ended === null) {{
-      await new Promise((resolve) => {{ wake = resolve; setTimeout(wakeTake, ms); }});
-    }}
-    const logs = (globalThis.logs || []).splice(0).slice(-{CONSOLE_LINES});
-    return {{
-      first,
-      lines: lines.slice(),
-      ended,
-      logs: logs.map((line) => String(line).slice(0, {LINE_CHARS})),
-    }};
+  push(line) {{ handOnLogs(); worker.postMessage(String(line)); }},
+  end(reason) {{
+    if (ended) return;
+    ended = true;
+    handOnLogs();
+    worker.postMessage({{ end: String(reason) }});
   }},
 }};
 return true;
@@ -108,47 +174,28 @@ def console_lines() -> str:
     return f"return {newest}.map((line) => String(line).slice(0, {LINE_CHARS}));"
 
 
-def take(start: int, ms: int) -> str:
-    """JavaScript that returns the session's lines from number `start` (waiting up to `ms`)."""
-    return f"return await globalThis.browserRtChannel.take({int(start)}, {int(ms)});"
-
-
 SESSION_PYTHON = """
 import js
-from pyodide.ffi import can_run_sync, run_sync
-if not can_run_sync():
-    raise RuntimeError(
-        "this Chromium cannot pause Pyodide between tests (no WebAssembly JavaScript Promise "
-        "Integration, JSPI, which Chromium has by default since version 137), so the host "
-        "could not follow the session"
-    )
-_browser_rt_runner["run"](
-    _browser_rt_session,
-    js.browserRtChannel.push,
-    lambda: run_sync(js.browserRtChannel.drained()),
-)
+_browser_rt_runner["run"](_browser_rt_session, js.browserRtChannel.push)
 """
-"""The session itself: each message pushed to the channel; before each test it waits until the
-host has taken every line, so the host always knows which test is running when the page stops
-answering."""
+"""The session itself: each message pushed to the channel as it is sent."""
 
 
-def start_session() -> str:
-    """JavaScript that starts the session without waiting for it, and ends the channel with it.
+def start_session(url: str) -> str:
+    """JavaScript that starts the session once a GET of `url` says so, and ends the channel with it.
 
-    It starts from a timer, after this script has returned: Python runs synchronously up to
-    its first pause (collection included), and a WebDriver call waiting that long could be
-    retried by Selenium's HTTP client: a repeated call starts nothing. The page's
-    thread returns to its event loop whenever the session pauses, so the host's
-    `take` calls run between tests. A test that exits or fatally breaks the interpreter throws
-    from a callback, not into the session's promise; once Pyodide has died, reading any of its
-    public API throws, and a watchdog that checks this ends the channel with the error.
+    The host answers that request after this script's WebDriver call has returned
+    (`chrome_channel`): the session then keeps the page's thread to its end, and would hold a
+    call still under way. A repeated script starts nothing. A test that exits or fatally breaks
+    the interpreter may throw from a callback rather than into the session's promise; once
+    Pyodide has died, reading any of its public API throws, and a watchdog that checks this (it
+    runs once the page's thread is free again) ends the channel with the error.
     """
     return f"""
 if (globalThis.browserRtStarted) return true;
 globalThis.browserRtStarted = true;
 const channel = globalThis.browserRtChannel;
-setTimeout(() => {{
+const run = () => {{
   const watchdog = setInterval(() => {{
     try {{ pyodide.globals; }} catch (error) {{ channel.end(`Pyodide died: ${{error}}`); }}
   }}, 250);
@@ -156,6 +203,10 @@ setTimeout(() => {{
     () => channel.end("the session returned"),
     (error) => channel.end(String(error)),
   ).finally(() => clearInterval(watchdog));
-}}, 0);
+}};
+fetch({json.dumps(url)}).then((answer) => answer.json()).then(
+  (answer) => answer.start === true ? run() : channel.end("the host did not let the session start"),
+  (error) => channel.end(`the host did not let the session start: ${{error}}`),
+);
 return true;
 """
