@@ -4,8 +4,8 @@ Starting a browser through Selenium and chromedriver, then Pyodide and pytest in
 seconds; so do the host's own start and collection. The plugin calls `prewarm` at
 `pytest_configure`: each page boots in a thread of its own (`boot_page`: Pyodide, pytest and the
 session runner, nothing of the project; Pyodide with pytest imported comes from the cached
-session snapshot when there is one, `chrome_page`), and a Chromium session takes one with `take` once the
-host knows what it runs. A page booted for another Pyodide folder or another runner is never
+session snapshot when there is one, `chrome_page`), and a Chromium session takes one with
+`take` once the host knows what it runs. A page booted for another Pyodide folder or another runner is never
 used: `take` stops it and the session boots its own. `discard` stops every page no session took,
 waiting for boots still under way, so no browser outlives the run (Ctrl-C and errors included:
 the plugin calls it from `pytest_unconfigure`).
