@@ -1,9 +1,11 @@
-"""Node's test sessions start from a cached snapshot of an interpreter with pytest imported.
+"""Node's and Chromium's test sessions start from a cached snapshot of an interpreter with pytest
+imported.
 
 `browser_rt.testing.session_snapshot`: the cache key changes with any input (a stale snapshot is
-never found), an incomplete or inconsistent entry is not offered, and in a real run a corrupt
-container is refused by the interpreter (it boots the normal way, the run passes) and built again
-for the next run, which restores it.
+never found), an incomplete or inconsistent entry is not offered, and in a real run, in Node and
+in a Chromium page, a corrupt container is refused by the interpreter (it boots the normal way,
+the run passes) and built again for the next run, which restores it; `--pyodide-no-snapshot`
+boots in full. The summary says how each interpreter started.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from browser_rt.testing import session_snapshot
 from browser_rt.testing.sample import outcomes_from_junit
 from browser_rt.tooling.hashing import sha256_file
 
-pytestmark = pytest.mark.host_only(reason="runs Pyodide in Node from the host")
+pytestmark = pytest.mark.host_only(reason="runs Pyodide in Node and Chromium from the host")
 
 PROJECT = {
     "pyproject.toml": '[tool.pytest.ini_options]\ntestpaths = ["tests"]\n',
@@ -96,15 +98,16 @@ def test_an_unfinished_or_inconsistent_entry_is_not_offered(bundle: Path, cache:
     assert session_snapshot.usable(entry) is None, "an unreadable description"
 
 
-def run(project: Path, bundle: Path, cache_home: Path) -> str:
+def run(project: Path, bundle: Path, cache_home: Path, runtime: str, *args: str) -> str:
     xml = project / "out.xml"
     xml.unlink(missing_ok=True)
     done = run_sample(
         project,
         "--run-in-pyodide",
-        "--rt=node",
+        f"--rt={runtime}",
         f"--dist-dir={bundle}",
         f"--junitxml={xml}",
+        *args,
         env={"XDG_CACHE_HOME": str(cache_home), "SE_OFFLINE": "true"},
     )
     output = done.stdout + done.stderr
@@ -112,9 +115,12 @@ def run(project: Path, bundle: Path, cache_home: Path) -> str:
     return output
 
 
+@pytest.mark.parametrize("runtime", ["node", "chrome"])
 def test_a_run_builds_the_next_restores_and_a_corrupt_one_is_refused_and_rebuilt(
-    bundle: Path, cache: Path, tmp_path: Path
+    bundle: Path, cache: Path, tmp_path: Path, runtime: str
 ) -> None:
+    if runtime == "chrome" and shutil.which("chromedriver") is None:
+        pytest.skip("no chromedriver on PATH (apt-get install chromium-driver)")
     project = tmp_path / "project"
     for name, text in PROJECT.items():
         write(project / name, text)
@@ -122,27 +128,33 @@ def test_a_run_builds_the_next_restores_and_a_corrupt_one_is_refused_and_rebuilt
     write(stale / session_snapshot.CONTAINER, "from an older Pyodide")
     cache_home = cache.parents[1]
 
-    first = run(project, bundle, cache_home)
+    first = run(project, bundle, cache_home, runtime)
     assert "restored from" not in first, "nothing to restore yet: a normal boot"
+    assert f"{runtime}: 1 interpreter(s) booted in full (no cached snapshot yet" in first, first[-3000:]
     entry = entry_for(bundle)
     info = session_snapshot.usable(entry)
     assert info is not None, f"the first run built the snapshot:\n{first[-3000:]}"
     assert info["sha256"] == sha256_file(entry.container)
     assert not stale.exists(), "another key's snapshot is removed once a new one is written"
 
-    second = run(project, bundle, cache_home)
-    assert f"node: 1 interpreter(s) restored from {cache}" in second, second[-3000:]
+    second = run(project, bundle, cache_home, runtime)
+    assert f"{runtime}: 1 interpreter(s) restored from {cache}" in second, second[-3000:]
+    assert "booted in full" not in second, second[-3000:]
 
     data = bytearray(entry.container.read_bytes())
     data[len(data) // 2] ^= 0xFF  # same size: only the sha256 can tell
     entry.container.write_bytes(bytes(data))
-    third = run(project, bundle, cache_home)
-    assert "the cached snapshot was not used (hash_mismatch" in third, third[-3000:]
+    third = run(project, bundle, cache_home, runtime)
+    assert f"{runtime}: the cached snapshot was not used (hash_mismatch" in third, third[-3000:]
     assert "restored from" not in third
     rebuilt = session_snapshot.usable(entry)
     assert rebuilt is not None and rebuilt["sha256"] == sha256_file(entry.container) == info["sha256"], (
         "the refused snapshot was built again (the same inputs give the same bytes)"
     )
 
-    fourth = run(project, bundle, cache_home)
-    assert "node: 1 interpreter(s) restored from" in fourth, fourth[-3000:]
+    fourth = run(project, bundle, cache_home, runtime)
+    assert f"{runtime}: 1 interpreter(s) restored from" in fourth, fourth[-3000:]
+
+    fifth = run(project, bundle, cache_home, runtime, "--pyodide-no-snapshot")
+    assert f"{runtime}: 1 interpreter(s) booted in full (--pyodide-no-snapshot)" in fifth, fifth[-3000:]
+    assert "restored from" not in fifth, fifth[-3000:]

@@ -3,8 +3,9 @@
 Starting a browser through Selenium and chromedriver, then Pyodide and pytest in its page, takes
 seconds; so do the host's own start and collection. The plugin calls `prewarm` at
 `pytest_configure`: each page boots in a thread of its own (`boot_page`: Pyodide, pytest and the
-session runner, nothing of the project), and a Chromium session takes one with `take` once the
-host knows what it runs. A page booted for another Pyodide folder or another runner is never
+session runner, nothing of the project; Pyodide with pytest imported comes from the cached
+session snapshot when there is one, `chrome_page`), and a Chromium session takes one with
+`take` once the host knows what it runs. A page booted for another Pyodide folder or another runner is never
 used: `take` stops it and the session boots its own. `discard` stops every page no session took,
 waiting for boots still under way, so no browser outlives the run (Ctrl-C and errors included:
 the plugin calls it from `pytest_unconfigure`).
@@ -25,8 +26,10 @@ Boot = tuple[str, str]
 
 
 def boot_page(page: ChromePage, runner: str) -> None:
-    """Load what every session needs and define the runner; the project is not touched."""
-    page.runner.load_package(list(PRELOAD))
+    """Load what every session needs, unless the page's snapshot holds it, and define the
+    runner from its source (a snapshot never holds it); the project is not touched."""
+    if not set(PRELOAD) <= set(page.preloaded):
+        page.runner.load_package(list(PRELOAD))
     page.runner.run(snippets.define_runner(runner))
 
 

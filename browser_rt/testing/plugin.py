@@ -9,8 +9,8 @@ the host.
 
 Options: `--pyodide-skips=skip|fail` (ini `pyodide_skips`; `fail` turns a skip inside Pyodide
 into a failure), `--pyodide-timeout=S` (ini `pyodide_timeout`), `--pyodide-chrome-flags=FILE`,
-`--pyodide-chrome-log-dir=DIR`, `--pyodide-no-snapshot` (Node boots in full instead of restoring
-the cached pytest snapshot, `browser_rt.testing.session_snapshot`).
+`--pyodide-chrome-log-dir=DIR`, `--pyodide-no-snapshot` (Node and Chromium boot in full instead
+of restoring the cached pytest snapshot, `browser_rt.testing.session_snapshot`).
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="pyodide_no_snapshot",
         action="store_true",
         default=False,
-        help="boot Node's interpreters in full instead of from the cached pytest snapshot",
+        help="boot Node's and Chromium's interpreters in full instead of from the cached pytest snapshot",
     )
     group.addoption(
         "--pyodide-chrome-flags",
@@ -145,6 +145,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_CHROME_LOG] = chromium.configure(flags, Path(log_dir))
     if getattr(config.option, "run_in_pyodide", False):
         config.stash[_FORWARDER] = Forwarder(config, start_session)
+        from browser_rt.testing.node_session import SNAPSHOTS
+
+        SNAPSHOTS.enabled = not config.option.pyodide_no_snapshot
         prewarm_node(config)
         prewarm_chrome(config)
 
@@ -156,9 +159,8 @@ def prewarm_node(config: pytest.Config) -> None:
         return
     from browser_rt.testing.forward import INNER_SOURCE
     from browser_rt.testing.lanes import lane_count
-    from browser_rt.testing.node_session import SNAPSHOTS, prewarm
+    from browser_rt.testing.node_session import prewarm
 
-    SNAPSHOTS.enabled = not config.option.pyodide_no_snapshot
     with contextlib.suppress(OSError):  # no node: the session's own start says so, per test
         prewarm(
             str(Path(config.option.dist_dir).resolve()),

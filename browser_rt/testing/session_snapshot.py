@@ -1,10 +1,12 @@
-"""A cached memory snapshot of an interpreter with pytest imported, for Node's test sessions.
+"""A cached memory snapshot of an interpreter with pytest imported, for Node's and Chromium's
+test sessions.
 
-Booting Pyodide, loading pytest and importing it with its plugins is most of a Node session's
-start (about 3 s of 3.5 s on a quiet machine); restoring a snapshot of that interpreter takes a
-few hundred milliseconds. The snapshot is taken by the bundle's own builder
-(`browser_rt.tooling.snapshot`, which runs Pyodide in Node from an empty environment), with the
-wheels unpacked rather than loaded by `loadPackage` (a snapshot cannot hold JS references).
+Booting Pyodide, loading pytest and importing it with its plugins is most of a session's start
+(about 3 s of 3.5 s in Node on a quiet machine, 4 of 5.4 s in a Chromium page); restoring a
+snapshot of that interpreter takes a few hundred milliseconds. The snapshot is taken by the
+bundle's own builder (`browser_rt.tooling.snapshot`, which runs Pyodide in Node from an empty
+environment), with the wheels unpacked rather than loaded by `loadPackage` (a snapshot cannot
+hold JS references).
 
 It lives in the user's cache (`$XDG_CACHE_HOME/browser-rt/node-sessions`, else
 `~/.cache/browser-rt/node-sessions`), one folder per key. The key covers everything the heap
@@ -15,6 +17,11 @@ description (sha256, size, build id, packages) is written last, after the contai
 folder without one is an unfinished build. `node_session.mjs` hashes the container again before
 it restores it and boots the normal way on any mismatch, so a corrupt cache costs one slow start,
 never a run; the host then removes the entry and builds it again in the background.
+
+Chromium pages restore the same container (`chrome_boot.mjs`, served by the session's own
+loopback server): the snapshot is taken in Node, as the bundle's own is, and restores in the
+browsers too, since the restore puts back the engine's own call trampoline
+(js_bridge/snapshot.mjs). The page hashes the bytes itself (SubtleCrypto) before it restores them.
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ from browser_rt.tooling.snapshot import (
     SnapshotError,
     SnapshotWheel,
     check_snapshot_api,
+    pyodide_part_bytes,
     take_snapshot,
 )
 
@@ -46,7 +54,8 @@ EXTRA_IMPORTS = ("unittest",)
 """Standard-library modules a session imports later anyway (unittest-style suites, pytest's own
 unittest support), imported in the snapshot so that each session does not pay for them."""
 _BUILDER = Path(__file__).parents[1] / "tooling" / "snapshot_node.mjs"
-_KEY_FORMAT = "1"
+_KEY_FORMAT = "2"
+"""Changed whenever an entry holds something new (2: `pyodide_bytes` in the description)."""
 
 
 @dataclass(frozen=True)
@@ -135,6 +144,8 @@ def build(entry: Entry) -> None:
             "bytes": made.stat().st_size,
             "pyodide": entry.version,
             "build_id": _build_id(made),
+            # A page starts Pyodide's Wasm module while it is still reading the container.
+            "pyodide_bytes": pyodide_part_bytes(made),
             "packages": sorted(entry.packages),
         }
         entry.folder.mkdir(exist_ok=True)
@@ -226,54 +237,76 @@ def _build_id(container: Path) -> str:
 
 
 class SessionSnapshots:
-    """The plugin's use of the cache: which snapshot a booting interpreter restores, and the
-    builds this run started (a missing or rejected snapshot is built for the next run)."""
+    """The plugin's use of the cache: which snapshot a booting interpreter restores, how each one
+    started (for the run's summary, per runtime), and the builds this run started (a missing or
+    rejected snapshot is built for the next run). Node and Chromium share one entry per key."""
 
     def __init__(self) -> None:
         self.enabled = True
         self.builder = Builder()
-        self.used = 0
-        self.rejected: list[str] = []
+        self._restored: dict[str, int] = {}
+        self._full: dict[tuple[str, str], int] = {}
+        self._rejected: list[tuple[str, str]] = []
         self._entries: dict[str, Entry | None] = {}
         self._lock = threading.Lock()
 
-    def for_boot(self, pyodide_dir: str, preload: tuple[str, ...]) -> dict[str, Any] | None:
-        """boot.json's `snapshot` for an interpreter of `pyodide_dir`, or None to boot normally."""
+    def for_boot(
+        self, pyodide_dir: str, preload: tuple[str, ...], runtime: str = "node"
+    ) -> dict[str, Any] | None:
+        """What a `runtime` interpreter of `pyodide_dir` restores (`boot_snapshot`), or None to
+        boot normally (the reason is kept for the summary)."""
+        offer = self._offer(pyodide_dir, preload)
+        if isinstance(offer, dict):
+            return offer
+        with self._lock:
+            self._full[runtime, offer] = self._full.get((runtime, offer), 0) + 1
+        return None
+
+    def _offer(self, pyodide_dir: str, preload: tuple[str, ...]) -> dict[str, Any] | str:
+        """`boot_snapshot`'s answer, or why the interpreter boots in full."""
         node = shutil.which("node")
-        if not self.enabled or node is None:
-            return None
+        if not self.enabled:
+            return "--pyodide-no-snapshot"
+        if node is None:
+            return "no snapshot: node, which builds it, is not on PATH"
         with self._lock:
             if pyodide_dir not in self._entries:
                 self._entries[pyodide_dir] = locate(Path(pyodide_dir), preload, node)
             entry = self._entries[pyodide_dir]
         if entry is None:
-            return None
+            return "no snapshot: this Pyodide cannot make one"
         info = usable(entry)
         if info is None:
             self.builder.start(entry)
-            return None
+            return "no cached snapshot yet: one is built for the next run"
         try:
             from browser_rt.tooling.package_data import PackageDataError, data_files
 
             js_bridge = data_files().js_bridge_dir
         except PackageDataError:
-            return None
+            return "no snapshot: js_bridge is not installed"
         return boot_snapshot(entry, info, js_bridge)
 
-    def outcome(self, pyodide_dir: str, message: dict[str, Any]) -> None:
+    def outcome(self, pyodide_dir: str, message: dict[str, Any], runtime: str = "node") -> None:
         """What the interpreter said of its snapshot: a rejected one is removed and rebuilt."""
-        if message.get("used") is True:
-            self.used += 1
-            return
-        self.rejected.append(str(message.get("reason", ""))[:500])
-        entry = self._entries.get(pyodide_dir)
+        with self._lock:
+            if message.get("used") is True:
+                self._restored[runtime] = self._restored.get(runtime, 0) + 1
+                return
+            self._rejected.append((runtime, str(message.get("reason", ""))[:500]))
+            entry = self._entries.get(pyodide_dir)
         if entry is not None:
             discard(entry)
             self.builder.start(entry)
 
     def summary(self) -> list[str]:
-        """Lines for the run's summary: what the interpreters started from, and any build error."""
-        lines = [f"node: {self.used} interpreter(s) restored from {cache_root()}"] if self.used else []
-        lines += [f"node: the cached snapshot was not used ({why}); built again" for why in self.rejected]
+        """Lines for the run's summary: how the interpreters of each runtime started, and any
+        build error."""
+        with self._lock:
+            restored, full, rejected = dict(self._restored), dict(self._full), list(self._rejected)
+        where = cache_root()
+        lines = [f"{rt}: {count} interpreter(s) restored from {where}" for rt, count in restored.items()]
+        lines += [f"{rt}: {count} interpreter(s) booted in full ({why})" for (rt, why), count in full.items()]
+        lines += [f"{rt}: the cached snapshot was not used ({why}); built again" for rt, why in rejected]
         lines += [f"node: the pytest snapshot could not be built: {error}" for error in self.builder.errors]
         return lines
