@@ -68,6 +68,48 @@ function flipByte(copy, at) {
   writeFileSync(file, bytes);
 }
 
+/**
+ * The first offset from `at` towards the file's middle where one changed bit breaks unpacking.
+ * Deflate can say the same bytes more than one way: the container ends in a long run of zeros,
+ * and in the last kilobytes that encode it a changed bit may unpack to the very same container
+ * (then only the file's own sha256 notices). A test that means the unpacking to notice picks a
+ * byte that the unpacking does notice.
+ * @param {number} at an offset, negative from the end
+ */
+function breaksUnpacking(at) {
+  const packed = readFileSync(path.join(PYODIDE, INFO.file));
+  const step = at < 0 ? -64 : 64;
+  for (let offset = at < 0 ? packed.length + at : at, tries = 0; tries < 256; offset += step, tries += 1) {
+    const changed = Buffer.from(packed);
+    changed[offset] ^= 1;
+    try {
+      gunzipSync(changed);
+    } catch {
+      return offset;
+    }
+  }
+  throw new Error(`no byte from ${at} on breaks unpacking ${INFO.file}`);
+}
+
+/** An offset in the deflate data where one changed bit unpacks to the same container (in the
+ * encoding of the container's closing zeros, searched from the end); else the gzip header's time,
+ * which unpacking never reads. */
+function unpacksTheSame() {
+  const packed = readFileSync(path.join(PYODIDE, INFO.file));
+  for (let offset = packed.length - 9, tries = 0; offset > 10 && tries < 64; offset -= 1) {
+    if (packed[offset] !== 0) continue;
+    tries += 1;
+    const changed = Buffer.from(packed);
+    changed[offset] ^= 1;
+    try {
+      if (gunzipSync(changed).equals(CONTAINER)) return offset;
+    } catch {
+      // this one breaks unpacking; look further
+    }
+  }
+  return 5; // the gzip header's time: unpacking never looks at it
+}
+
 test("createRuntime restores the snapshot: browser_rt, its files and the packages asked for", async () => {
   const { rt, boot } = await start(PYODIDE, { packages: ["sortedcontainers"] });
   try {
@@ -99,8 +141,9 @@ const FALLBACKS = [
   ["its description is missing", "missing", (copy) => rmSync(path.join(copy, SNAPSHOT_INFO))],
   // Where a byte is changed decides what notices: the unpacking (the gzip CRC at its end), or,
   // for the header bytes unpacking ignores (the time), the file's own sha256.
-  ["one byte in its middle differs", "unpack_failed", (copy) => flipByte(copy, INFO.gzip.bytes >> 1)],
-  ["one byte near its end differs", "unpack_failed", (copy) => flipByte(copy, -1000)],
+  ["one byte in its middle differs", "unpack_failed", (copy) => flipByte(copy, breaksUnpacking(INFO.gzip.bytes >> 1))],
+  ["one byte near its end differs", "unpack_failed", (copy) => flipByte(copy, breaksUnpacking(-1000))],
+  ["one byte differs where it unpacks to the same container", "hash_mismatch", (copy) => flipByte(copy, unpacksTheSame())],
   ["one byte of its gzip header's time differs", "hash_mismatch", (copy) => flipByte(copy, 5)],
   ["it is cut short", "unpack_failed", (copy) => {
     writeFileSync(path.join(copy, INFO.file), readFileSync(path.join(copy, INFO.file)).subarray(0, INFO.gzip.bytes - 100));
