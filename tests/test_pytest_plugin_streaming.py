@@ -87,7 +87,7 @@ def test_x_stops_at_the_first_failure_while_the_session_still_runs(project: Path
     elapsed = time.monotonic() - started
     output = run.stdout + run.stderr
     assert run.returncode == 1, output[-6000:]
-    assert "stopping after 1 failures" in output and "planted" in output
+    assert "stopping after 1 failures" in output and "planted" in output, output[-6000:]
     assert "1 failed, 1 passed" in run.stdout.splitlines()[-1], output[-3000:]
     assert "test_hangs" not in output and "hung" not in output
     assert elapsed < STOP_TIMEOUT_S, f"the run waited for the hanging test: {elapsed:.0f} s"
