@@ -5,8 +5,9 @@
 // through the drivers in e2e/engines.js. WebKitGTK needs an X display: run under xvfb-run.
 const fs = require("node:fs");
 const { defineConfig } = require("@playwright/test");
-// The flags every suite starts Chromium with (pytest-pyodide's and the bench's too).
-const { flags: CHROMIUM_FLAGS } = require("./tests/chromium-flags.json");
+// The flags every suite starts Chromium with (pytest-pyodide's and the bench's too), as Playwright
+// takes them.
+const CHROMIUM_FLAGS = require("./tests/playwright-chromium-flags.cjs");
 // Free ports, picked once per run and shared with the specs through the environment.
 const { ports, origin } = require("./e2e/ports");
 
@@ -21,7 +22,9 @@ module.exports = defineConfig({
   timeout: 90_000,
   // In CI a test that fails once runs once more and is reported "flaky" if it then passes: a
   // renderer crash ("Target crashed", about one page start in a few hundred on this shared
-  // machine) is not the product's verdict. A test that fails twice fails the run, and the
+  // machine: Chromium's sampling heap profiler walking a JSPI stack, which the pytest suites turn
+  // off and Playwright's cannot, see tests/playwright-chromium-flags.cjs) is not the product's
+  // verdict. A test that fails twice fails the run, and the
   // security gate (browser_rt/gate/prior.py) reuses only tests that passed on their first run.
   retries: process.env.CI ? 1 : 0,
   fullyParallel: false,

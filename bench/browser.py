@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from bench.stats import ROOT, median
+from browser_rt.testing.chromium import for_playwright, read_flags
 
 CHROMIUM = "/usr/bin/chromium"
-LAUNCH_ARGS: list[str] = json.loads((ROOT / "tests" / "chromium-flags.json").read_text("utf-8"))["flags"]
-"""The flags every suite starts Chromium with."""
+LAUNCH_ARGS: list[str] = for_playwright(read_flags(ROOT / "tests" / "chromium-flags.json"))
+"""The flags every suite starts Chromium with, as Playwright takes them."""
 
 INPAGE = (Path(__file__).parent / "inpage.py").read_text(encoding="utf-8")
 PAGES = Path(__file__).parent / "pages"

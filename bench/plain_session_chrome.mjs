@@ -18,7 +18,7 @@ if (!pyodideDir || !root || pathEntry === undefined || !junit) {
   console.error("usage: node bench/plain_session_chrome.mjs <pyodide dir> <project> <path entry> <junit.xml>");
   process.exit(2);
 }
-const flags = JSON.parse(readFileSync(new URL("../tests/chromium-flags.json", import.meta.url), "utf8")).flags;
+const flags = require("../tests/playwright-chromium-flags.cjs");
 const TYPES = { ".mjs": "text/javascript", ".js": "text/javascript", ".wasm": "application/wasm", ".json": "application/json", ".html": "text/html" };
 
 const scratch = mkdtempSync(join(tmpdir(), "bench-plain-chrome-"));

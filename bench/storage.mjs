@@ -9,7 +9,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 const require = createRequire(import.meta.url);
 const { chromium } = require("@playwright/test");
 const { freePort } = require("../e2e/engines.js");
-const { flags } = require("../tests/chromium-flags.json");
+const flags = require("../tests/playwright-chromium-flags.cjs");
 
 const rounds = process.argv[2] ?? "7";
 const port = await freePort();

@@ -11,7 +11,7 @@
 // batch's figures under `batches_us`; goal: page-mode ratio <= 1.5. `make bench` runs it as its
 // `tool_calls` figure.
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import net from "node:net";
 import os from "node:os";
 import { chromium } from "@playwright/test";
@@ -20,7 +20,7 @@ const args = Object.fromEntries(process.argv.slice(2).reduce((pairs, arg, i, all
 const SIZE = Number(args.size ?? 20);
 const BATCHES = Number(args.batches ?? 100);
 const BUNDLE = args.bundle ?? "build/bundle";
-const { flags } = JSON.parse(readFileSync(new URL("../tests/chromium-flags.json", import.meta.url), "utf8"));
+const flags = createRequire(import.meta.url)("../tests/playwright-chromium-flags.cjs");
 
 /**
  * Python run in the runtime: batches of `size` sequential calls, the two kinds alternating batch

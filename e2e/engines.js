@@ -14,7 +14,7 @@
 const { spawn } = require("node:child_process");
 const fs = require("node:fs");
 const net = require("node:net");
-const { flags: CHROMIUM_FLAGS } = require("../tests/chromium-flags.json");
+const CHROMIUM_FLAGS = require("../tests/playwright-chromium-flags.cjs");
 
 const ENGINES = Object.freeze({
   chromium: { binary: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", label: "Chromium" },

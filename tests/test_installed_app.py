@@ -36,6 +36,7 @@ from typing import ClassVar
 
 import pytest
 
+from browser_rt.testing.chromium import for_playwright, read_flags
 from browser_rt.tooling.requirements import read_pins
 
 pytestmark = pytest.mark.host_only(reason="builds a venv, runs pip, npm and Chromium on the host")
@@ -43,7 +44,7 @@ pytestmark = pytest.mark.host_only(reason="builds a venv, runs pip, npm and Chro
 ROOT = Path(__file__).resolve().parent.parent
 WHEEL_CACHE = ROOT / ".cache" / "pyodide-wheels"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-FLAGS = json.loads((ROOT / "tests" / "chromium-flags.json").read_text(encoding="utf-8"))["flags"]
+FLAGS = for_playwright(read_flags(ROOT / "tests" / "chromium-flags.json"))
 
 APP_PACKAGE = {
     "greeting_pkg/__init__.py": b'def hello() -> str:\n    return "hello from greeting_pkg"\n',

@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_pytest_plugin import BUNDLE
+from test_pytest_plugin import BUNDLE, ROOT
 
-from browser_rt.testing import chrome_page, chrome_warm, session_snapshot
+from browser_rt.testing import chrome_page, chrome_warm, session_snapshot, upstream
 from browser_rt.testing.chrome_page import ChromePage
+from browser_rt.testing.chromium import DEFAULT_FLAGS, read_flags
 from browser_rt.testing.forward import INNER_SOURCE
 from browser_rt.tooling.package_data import data_files
 
@@ -79,6 +80,37 @@ def test_a_page_restores_the_snapshot_and_keeps_pytest_pyodide_s_runner(
     assert snapshots.summary() == [
         f"chrome: 1 interpreter(s) restored from {session_snapshot.cache_root()}"
     ]
+
+
+PROFILER_IN_EVERY_RENDERER = (
+    "--enable-features=HeapProfilerReporting:renderer-prob-pct/100/renderer-sampling-rate-bytes/10000"
+    "/stable-probability/1/nonstable-probability/1"
+)
+"""Chromium's sampling heap profiler in every renderer, sampling about every 10 kB allocated."""
+
+
+def test_a_restored_page_runs_python_on_a_jspi_stack_under_chromium_s_heap_profiler(
+    built: tuple[session_snapshot.Entry, dict[str, Any]], snapshots: session_snapshot.SessionSnapshots
+) -> None:
+    """The heap profiler walks each sampled allocation's stack by frame pointers; in a restored
+    page running Python on a JSPI stack (`runPythonAsync`, as a session runs), that walk read
+    past the stack's end and crashed the tab (Chromium 156: 3 pages in 3 without the plugin's
+    flags). The plugin's flags turn the profiler off, and win over a list that turns it on."""
+    config = upstream.global_config()
+    before = config.get_flags("chrome")
+    ours = read_flags(ROOT / "tests" / "chromium-flags.json")
+    pytest_pyodide_s = [flag for flag in before if flag not in ours]
+    config.set_flags("chrome", [*pytest_pyodide_s, *DEFAULT_FLAGS, PROFILER_IN_EVERY_RENDERER])
+    try:
+        page = ChromePage(BUNDLE.resolve(), {})
+    finally:
+        config.set_flags("chrome", before)
+    try:
+        assert "pytest" in page.preloaded, "the page did not restore the snapshot"
+        imported = "import doctest, email.parser, json, unittest, xml.dom.minidom\n'imported'"
+        assert page.runner.run_async(imported) == "imported"
+    finally:
+        page.close()
 
 
 def another_build(data: bytearray) -> str:

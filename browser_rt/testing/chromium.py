@@ -19,6 +19,13 @@ import stat
 import tempfile
 from pathlib import Path
 
+HEAP_SAMPLER_OFF = "--disable-features=HeapProfilerReporting"
+"""Chromium's sampling heap profiler, on by default for a share of renderers, records each
+sampled allocation's stack by walking frame pointers. Run on a WebAssembly JSPI stack (Pyodide's
+`runPythonAsync`, a session's whole run) in a page restored from a memory snapshot, that walk
+reads past the stack's end and the tab crashes ("tab crashed", SIGSEGV in the walker; seen in
+Chromium 156). A test browser does not need the profiler; chromedriver merges this list with
+its own `--disable-features`."""
 DEFAULT_FLAGS: tuple[str, ...] = (
     "--no-sandbox",
     "--disable-gpu",
@@ -28,6 +35,7 @@ DEFAULT_FLAGS: tuple[str, ...] = (
     "--disable-component-update",
     "--disable-sync",
     "--disable-quic",
+    HEAP_SAMPLER_OFF,
 )
 """The browser_rt repository keeps the same list in tests/chromium-flags.json (read by its
 Playwright config and benchmarks too); a test checks that the two agree."""
@@ -64,6 +72,13 @@ def read_flags(path: Path) -> list[str]:
     if not (isinstance(flags, list) and all(isinstance(flag, str) for flag in flags)):
         raise ValueError(f"{path}: 'flags' must be a list of strings")
     return flags
+
+
+def for_playwright(flags: list[str]) -> list[str]:
+    """`flags` as Playwright is given them: it passes a `--disable-features` list of its own, and
+    Chromium keeps only the last list it is given, so a second one would switch Playwright's back
+    on."""
+    return [flag for flag in flags if not flag.startswith("--disable-features=")]
 
 
 def default_log_dir() -> Path:
