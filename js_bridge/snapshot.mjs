@@ -545,7 +545,6 @@ function nextTask() {
   });
 }
 
-
 /** @param {URL} url */
 async function readJSON(url) {
   return JSON.parse(new TextDecoder().decode(await readBytes(url)));

@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from browser_rt.testing import page_server, upstream
-from browser_rt.testing.node_session import PRELOAD, SNAPSHOTS
+from browser_rt.testing.node_session import PRELOAD
+from browser_rt.testing.session_snapshot import SNAPSHOTS
 
 LOAD_TIMEOUT_S = 120.0
 """Time allowed for one page-side step while starting: opening the page, loading Pyodide."""

@@ -23,7 +23,7 @@ import threading
 from pathlib import Path
 from typing import IO, Any
 
-from browser_rt.testing.session_snapshot import SessionSnapshots
+from browser_rt.testing.session_snapshot import SNAPSHOTS
 
 DRIVER = Path(__file__).with_name("node_session.mjs")
 CONSOLE_LINES = 60
@@ -38,8 +38,6 @@ class SessionEnded(Exception):
 
 PRELOAD = ("pytest",)
 """What every session loads, so a booting interpreter loads it before its spec is known."""
-SNAPSHOTS = SessionSnapshots()
-"""The cached snapshots interpreters restore instead of booting (`session_snapshot`)."""
 
 
 class NodeSession:

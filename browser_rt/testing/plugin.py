@@ -145,7 +145,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_CHROME_LOG] = chromium.configure(flags, Path(log_dir))
     if getattr(config.option, "run_in_pyodide", False):
         config.stash[_FORWARDER] = Forwarder(config, start_session)
-        from browser_rt.testing.node_session import SNAPSHOTS
+        from browser_rt.testing.session_snapshot import SNAPSHOTS
 
         SNAPSHOTS.enabled = not config.option.pyodide_no_snapshot
         prewarm_node(config)
@@ -243,7 +243,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     forwarder = terminalreporter.config.stash.get(_FORWARDER, None)
     lines = list(forwarder.summary()) if forwarder is not None else []
     if forwarder is not None and "browser_rt.testing.node_session" in sys.modules:
-        from browser_rt.testing.node_session import SNAPSHOTS
+        from browser_rt.testing.session_snapshot import SNAPSHOTS
 
         lines += SNAPSHOTS.summary()
     if lines:

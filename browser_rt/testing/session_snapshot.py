@@ -310,3 +310,7 @@ class SessionSnapshots:
         lines += [f"{rt}: the cached snapshot was not used ({why}); built again" for rt, why in rejected]
         lines += [f"node: the pytest snapshot could not be built: {error}" for error in self.builder.errors]
         return lines
+
+
+SNAPSHOTS = SessionSnapshots()
+"""The run's one use of the cache, shared by Node's sessions and Chromium's pages."""
