@@ -154,12 +154,14 @@ class ChromeSession:
                 continue
             failures = 0
 
-    def _put_line(self, line: str) -> None:
-        """One line from the channel: a message if it is a JSON object with a type, else dropped."""
-        with contextlib.suppress(ValueError):
-            message = json.loads(line)
-            if isinstance(message, dict) and isinstance(message.get("type"), str):
-                self._queue.put(message)
+    def _put_line(self, text: str) -> None:
+        """What the session pushed at once: each line a message if it is a JSON object with a
+        type, else dropped."""
+        for line in text.split("\n"):
+            with contextlib.suppress(ValueError):
+                message = json.loads(line)
+                if isinstance(message, dict) and isinstance(message.get("type"), str):
+                    self._queue.put(message)
 
     def _end(self, reason: str) -> None:
         """The session is over (the page said why, or it is gone): once, after every line."""

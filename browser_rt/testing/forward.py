@@ -168,7 +168,12 @@ class Forwarder:
             run.current = message["nodeid"]
             hook.pytest_runtest_logstart(nodeid=run.current, location=tuple(message["location"]))
         elif kind == "report" and message["data"].get("nodeid") in by_nodeid:
-            hook.pytest_runtest_logreport(report=self.host_view(self.report(message["data"])))
+            data = message["data"]
+            run.last_report = (data["nodeid"], data.get("location"), data.get("keywords"))
+            hook.pytest_runtest_logreport(report=self.host_view(self.report(data)))
+            _check_stop(session)
+        elif kind == "passed" and message.get("nodeid") in by_nodeid:
+            hook.pytest_runtest_logreport(report=self.passed_report(run, message))
             _check_stop(session)
         elif kind == "logfinish" and message["nodeid"] in by_nodeid:
             hook.pytest_runtest_logfinish(nodeid=message["nodeid"], location=tuple(message["location"]))
@@ -236,6 +241,19 @@ class Forwarder:
         if isinstance(data.get("longrepr"), list):
             data["longrepr"] = tuple(data["longrepr"])
         return self.config.hook.pytest_report_from_serializable(config=self.config, data=data)
+
+    def passed_report(self, run: SessionRun, message: dict[str, Any]) -> pytest.TestReport:
+        """A compact passed report (`inner`), deserialized as pytest's own form of it would be."""
+        nodeid = message["nodeid"]
+        data = passed_report_data(message, run.last_report)
+        if data is None:
+            when = message.get("when")
+            text = f"{nodeid}: the session inside sent a passed {when!r} report the host cannot read"
+            phase = when if when in ("setup", "teardown") else "call"
+            return _report(run.by_nodeid[nodeid], "failed", text, phase)
+        run.last_report = (nodeid, data["location"], data["keywords"])
+        report: pytest.TestReport = self.report(data)
+        return report
 
     def host_view(self, report: pytest.TestReport) -> pytest.TestReport:
         """The inner report as the host shows it: with --pyodide-skips=fail a skip fails."""
@@ -386,6 +404,36 @@ def _report(item: pytest.Item, outcome: str, longrepr: Any, when: str) -> pytest
         longrepr=longrepr,
         when=when,  # type: ignore[arg-type]
     )
+
+
+def passed_report_data(
+    message: dict[str, Any], previous: tuple[str, Any, Any] | None
+) -> dict[str, Any] | None:
+    """What `pytest_report_to_serializable` gives, through JSON, for the report a compact
+    message stands for; `previous` holds the location and keywords it may leave out. None if
+    the message is not one."""
+    nodeid = str(message.get("nodeid"))
+    if "keywords" in message:
+        previous = (nodeid, message.get("location"), message["keywords"])
+    if previous is None or previous[0] != nodeid or message.get("when") not in ("setup", "call", "teardown"):
+        return None
+    location, keywords = previous[1], previous[2]
+    if not isinstance(location, list) or not isinstance(keywords, dict):
+        return None
+    return {
+        "nodeid": nodeid,
+        "location": list(location),
+        "keywords": dict(keywords),
+        "outcome": "passed",
+        "longrepr": None,
+        "when": message["when"],
+        "user_properties": [],
+        "sections": [],
+        "duration": message.get("duration"),
+        "start": message.get("start"),
+        "stop": message.get("stop"),
+        "$report_type": "TestReport",
+    }
 
 
 def host_only_reason(marker: Any, nodeid: str) -> str:

@@ -2,14 +2,27 @@
 
 This file is read on the host and run inside Pyodide as source (not imported from the bundle's
 browser_rt), so the host and the interpreter always agree on the protocol. It uses only the
-standard library and pytest. Each message is one JSON line given to `emit`:
+standard library and pytest. Each message is one JSON line; `emit` gets one or more lines at
+a time, joined by newlines:
 
 - `{"type": "collected", "missing": [...]}`: the wanted tests not found inside;
 - `{"type": "collectreport", "data": ...}`: a module that failed to collect inside;
 - `{"type": "logstart" | "logfinish", "nodeid": ..., "location": [...]}`;
 - `{"type": "report", "data": ...}`: a test report, serialized by pytest's own
   `pytest_report_to_serializable`, as pytest-xdist's workers send them;
+- `{"type": "passed", "nodeid", "when", "duration", "start", "stop"[, "location", "keywords"]}`:
+  a passed report with nothing but pytest's standard fields, all empty but these (most of a
+  large suite's reports). Location and keywords are left out when they equal those of the
+  report sent just before, for the same test. The host rebuilds pytest's own serialized form
+  from it and deserializes that as it does any other report;
 - `{"type": "finished", "exitstatus": N}`.
+
+Only lines that say a phase passed with nothing to show (compact ones) and that a test ended
+are held back, to travel with the next line that goes at once: the next test's start, a report
+with something in it, or the end of the session. So the host learns that a test started before
+it runs, and of any failure, skip or output as it happens, in one message per passing test.
+When the interpreter dies in a test, what is lost with it is only which of that test's phases
+had passed: the host fails the test either way.
 
 The session runs exactly the node ids the host selected, in the host's order; anything else it
 collects is deselected, and a wanted test it does not find is left for the host to fail.
@@ -20,10 +33,18 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from typing import Any
 
 import pytest
+
+STANDARD_FIELDS = frozenset(
+    {"nodeid", "location", "keywords", "outcome", "longrepr", "when", "user_properties", "sections"}
+    | {"duration", "start", "stop"}
+)
+"""The attributes `pytest.TestReport` gives every report; one with more goes in full."""
+HELD_CHARS = 256 * 1024
+"""Lines held back beyond this are sent at once, so one send stays small."""
 
 
 class StreamingPlugin:
@@ -39,10 +60,27 @@ class StreamingPlugin:
         self.emit = emit
         self.hypothesis = hypothesis
         self.config: pytest.Config | None = None
+        self.held: list[str] = []
+        self.held_chars = 0
+        self.compact = False
+        self.last_sent: tuple[str, Any, Any] | None = None
+        """(nodeid, location, keywords) of the last report sent."""
 
-    def send(self, message: dict[str, Any]) -> None:
+    def send(self, message: dict[str, Any], now: bool = True) -> None:
+        """Send `message`; with `now=False` it may wait for the next line sent now."""
         # A value JSON cannot hold (bytes in a subtest's parameters, say) travels as its repr.
-        self.emit(json.dumps(message, default=repr))
+        line = json.dumps(message, default=repr)
+        self.held.append(line)
+        self.held_chars += len(line)
+        if now or self.held_chars > HELD_CHARS:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.held:
+            lines = "\n".join(self.held)
+            self.held.clear()
+            self.held_chars = 0
+            self.emit(lines)
 
     def serialize(self, report: Any) -> Any:
         assert self.config is not None
@@ -50,6 +88,10 @@ class StreamingPlugin:
 
     def pytest_configure(self, config: pytest.Config) -> None:
         self.config = config
+        # Reports go compact only while pytest's own plugins are the only serializers: one of
+        # the project's, which may add to a plain report, gets every report in full.
+        serializers = config.hook.pytest_report_to_serializable.get_hookimpls()
+        self.compact = all(_from_pytest(impl.plugin) for impl in serializers)
         if self.hypothesis:
             # The interpreter is slower than CPython: no deadline, unless the project's conftest
             # loaded a profile of its own. Imported here, after pytest's own start, as on the
@@ -80,10 +122,57 @@ class StreamingPlugin:
         self.send({"type": "logstart", "nodeid": nodeid, "location": list(location)})
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        self.send({"type": "report", "data": self.serialize(report)})
+        location, keywords = report.location, report.keywords
+        if self.compact and _plain_pass(report):
+            message: dict[str, Any] = {
+                "type": "passed",
+                "nodeid": report.nodeid,
+                "when": report.when,
+                "duration": report.duration,
+                "start": report.start,
+                "stop": report.stop,
+            }
+            if self.last_sent != (report.nodeid, location, keywords):
+                message.update(location=location, keywords=keywords)
+            now = False
+        else:
+            message = {"type": "report", "data": self.serialize(report)}
+            now = True
+        self.last_sent = (report.nodeid, location, keywords)
+        self.send(message, now)
 
     def pytest_runtest_logfinish(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
-        self.send({"type": "logfinish", "nodeid": nodeid, "location": list(location)})
+        self.send({"type": "logfinish", "nodeid": nodeid, "location": list(location)}, now=False)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(
+        self, item: pytest.Item, nextitem: pytest.Item | None
+    ) -> Generator[None, object, object]:
+        try:
+            return (yield)
+        finally:
+            if nextitem is None:
+                self.flush()  # the last test's end: nothing starts after it to carry it
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self) -> None:
+        self.flush()
+
+
+def _from_pytest(plugin: object) -> bool:
+    return str(getattr(plugin, "__name__", "")).startswith("_pytest.")
+
+
+def _plain_pass(report: pytest.TestReport) -> bool:
+    """A passed report with pytest's standard fields only, and nothing in the empty ones."""
+    return (
+        type(report) is pytest.TestReport
+        and report.outcome == "passed"
+        and report.longrepr is None
+        and not report.sections
+        and not report.user_properties
+        and report.__dict__.keys() == STANDARD_FIELDS
+    )
 
 
 def prepare(spec_json: str) -> None:
@@ -125,6 +214,7 @@ def run(spec_json: str, emit: Callable[[str], None]) -> int:
         try:
             status = int(pytest.main(batch["args"], plugins=[plugin]))
         finally:
+            plugin.flush()
             sys.stdout.flush()
             sys.stderr.flush()
     emit(json.dumps({"type": "finished", "exitstatus": status}))

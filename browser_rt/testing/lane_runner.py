@@ -40,6 +40,8 @@ class SessionRun:
     done: set[str] = field(default_factory=set)
     current: str | None = None
     collect_errors: dict[str, str] = field(default_factory=dict)
+    last_report: tuple[str, Any, Any] | None = None
+    """(nodeid, location, keywords) of the last report: what a compact one leaves out."""
     runner: Session | None = None
     started: float = field(default_factory=time.monotonic)
     closed: bool = False

@@ -59,6 +59,8 @@ def missing_imports(names: list[str]) -> str:
 CHANNEL_WORKER = """
 // The delivery worker: lines in from the page, numbered batches out to the host, in order, one
 // POST at a time. A failed POST is sent again from the first line the host has not acknowledged.
+// The first line after a quiet spell goes at once; lines that follow within PACE_MS of a POST
+// wait for the next one, so a fast suite makes a few POSTs a second rather than one per test.
 let url = null;
 const pending = [];
 let first = 0;
@@ -66,6 +68,8 @@ let logs = [];
 let end = null;
 let done = false;
 let busy = false;
+let timer = null;
+let lastPost = -Infinity;
 onmessage = ({ data }) => {
   if (typeof data === "string") {
     if (end !== null) return;
@@ -82,11 +86,16 @@ onmessage = ({ data }) => {
     url = data.url;
     postMessage("ready");
   }
-  send();
+  schedule(0);
 };
+function schedule(delay) {
+  if (timer !== null || busy) return;
+  timer = setTimeout(() => { timer = null; send(); }, Math.max(delay, lastPost + PACE_MS - Date.now(), 0));
+}
 async function send() {
   if (busy || done || url === null || (pending.length === 0 && logs.length === 0 && end === null)) return;
   busy = true;
+  lastPost = Date.now();
   let count = 0;
   let size = 0;
   while (count < pending.length && (count === 0 || size + pending[count].length <= BATCH_CHARS)) {
@@ -113,11 +122,12 @@ async function send() {
     retry = RETRY_MS;
   }
   busy = false;
-  setTimeout(send, retry);
+  schedule(retry);
 }
 """
 """The Worker behind `globalThis.browserRtChannel` (constants filled in by `install_channel`)."""
 CHANNEL_RETRY_MS = 200
+CHANNEL_PACE_MS = 50
 CHANNEL_START_MS = 10_000
 
 
@@ -136,6 +146,7 @@ def install_channel(url: str) -> str:
         .replace("BATCH_CHARS", str(BATCH_CHARS))
         .replace("CONSOLE_LINES", str(CONSOLE_LINES))
         .replace("RETRY_MS", str(CHANNEL_RETRY_MS))
+        .replace("PACE_MS", str(CHANNEL_PACE_MS))
     )
     return f"""
 const source = new Blob([{json.dumps(worker)}], {{ type: "text/javascript" }});
