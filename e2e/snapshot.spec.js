@@ -172,10 +172,11 @@ test("a host that sends the snapshot file with Content-Encoding: gzip: the brows
   await suite(proxy.origin, "worker", "restored", "none");
 });
 
-test("page mode restores the snapshot too", async () => {
+test("page mode restores the snapshot too, but in Chromium boots in full and says why", async () => {
   test.setTimeout(180_000);
   const intact = hosts[0] ?? (await host());
-  await suite(intact.origin, "page", "restored");
+  // Chromium's sampling heap profiler crashes a restored page running Python on a JSPI stack.
+  await suite(intact.origin, "page", test.info().project.name === "chromium" ? "unsafe_in_engine" : "restored");
 });
 
 test("a restarted worker restores the page's verified copy: one download, and the whole security suite holds in it", async () => {

@@ -15,6 +15,7 @@ import { bootPython, describeFailure, fileOps, fsCall, makeEmbedded, onFatal, re
 import { openMembers } from "./realm_allowlist.mjs";
 import { checkCall, checkFiles, checkPackages, checkRunOptions, fileBytes, resolveFsPath } from "./run_options.mjs";
 import { checkMemoryLimit } from "./memory_limit.mjs";
+import { pageModeRefusal, snapshotEvent } from "./snapshot.mjs";
 import { createToolBridge } from "./tool_bridge.mjs";
 import { checkTools, toolGrantJSON } from "./tool_grant.mjs";
 import { openGrantedStorage } from "./storage/index.mjs";
@@ -104,8 +105,11 @@ export async function createRuntime(options = {}) {
  */
 async function startInPage({ indexURL, policy, diagnostics, onProgress, authority, bridge, events, output, packages, files, tools, memoryLimitBytes, storage }) {
   const stored = storage ? await storage.snapshot() : null;
+  const refusal = pageModeRefusal();
+  if (refusal) events.deliverPageEvent(snapshotEvent(refusal));
   const pyodide = await bootPython(indexURL, onProgress, {
     packages, files, stored, memoryLimitBytes, write: (stream, line) => output.deliver(stream, [line]), onEvent: events.deliverPageEvent,
+    snapshot: refusal ? null : undefined,
   });
   const embedded = makeEmbedded(pyodide, {
     policy,

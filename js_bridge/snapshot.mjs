@@ -15,7 +15,7 @@ export const SNAPSHOT_INFO = "browser_rt-snapshot.json";
 /** Why a snapshot was not used, as the `snapshot.fallback` event names it. */
 export const FALLBACK_REASONS = Object.freeze([
   "missing", "unreadable", "unpack_failed", "size_mismatch", "hash_mismatch", "build_mismatch", "malformed", "js_references",
-  "no_subtle_crypto", "restore_failed",
+  "no_subtle_crypto", "restore_failed", "unsafe_in_engine",
 ]);
 const MAGIC = "BRTSNAP1";
 /** Largest container accepted (bytes): a Wasm heap of 4 GiB is the most there can be. */
@@ -548,6 +548,25 @@ function nextTask() {
 /** @param {URL} url */
 async function readJSON(url) {
   return JSON.parse(new TextDecoder().decode(await readBytes(url)));
+}
+
+/**
+ * Why page mode must not restore the snapshot in this engine, or null where it may. Chromium's
+ * sampling heap profiler, on in a share of its renderers, walks frame pointers past the end of
+ * a WebAssembly JSPI stack in a page that restored a snapshot, and the tab crashes
+ * (docs/snapshot.md). In page mode that stack is the page's own, so a Chromium page boots in
+ * full; worker mode restores in every engine. Chromium is recognised by its client hints brand,
+ * else by its user agent string: a wrong guess costs only the fast start.
+ * @param {any} [nav] the engine's navigator
+ * @returns {NotRestored | null}
+ */
+export function pageModeRefusal(nav = globalThis.navigator) {
+  const brands = nav?.userAgentData?.brands;
+  const chromium = Array.isArray(brands)
+    ? brands.some((/** @type {any} */ entry) => entry?.brand === "Chromium")
+    : /Chrom(?:e|ium)\//.test(String(nav?.userAgent ?? ""));
+  if (!chromium) return null;
+  return notRestored("unsafe_in_engine", "Chromium's sampling heap profiler can crash a page that restored a snapshot and runs Python on a JSPI stack: page mode boots in full here (worker mode restores)");
 }
 
 /**

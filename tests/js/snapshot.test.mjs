@@ -16,7 +16,7 @@ import path from "node:path";
 import { bundleDir } from "./helpers.mjs";
 
 const { createRuntime } = await import(`${bundleDir()}/js_bridge/index.mjs`);
-const { parseContainer, readVerifiedSnapshot, SNAPSHOT_INFO } = await import(`${bundleDir()}/js_bridge/snapshot.mjs`);
+const { FALLBACK_REASONS, pageModeRefusal, parseContainer, readVerifiedSnapshot, SNAPSHOT_INFO } = await import(`${bundleDir()}/js_bridge/snapshot.mjs`);
 const { createSnapshotSource } = await import(`${bundleDir()}/js_bridge/snapshot_source.mjs`);
 const PYODIDE = path.join(bundleDir(), "pyodide");
 const INFO = JSON.parse(readFileSync(path.join(PYODIDE, SNAPSHOT_INFO), "utf8"));
@@ -225,6 +225,23 @@ test("parseContainer names what is wrong with a container, and never throws", ()
   ]) {
     const got = parseContainer(bytes);
     assert.equal(got.reason, reason, JSON.stringify(got));
+  }
+});
+
+test("page mode does not restore in Chromium, found by its brand or, without client hints, its user agent", () => {
+  const chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36";
+  const headless = chrome.replace("Chrome/", "HeadlessChrome/");
+  const firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:153.0) Gecko/20100101 Firefox/153.0";
+  const safari = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Safari/605.1.15";
+  const brands = (/** @type {string[]} */ ...names) => ({ userAgentData: { brands: names.map((brand) => ({ brand, version: "156" })) }, userAgent: firefox });
+  for (const nav of [{ userAgent: chrome }, { userAgent: headless }, brands("Not A Brand", "Chromium", "Google Chrome")]) {
+    const refusal = pageModeRefusal(nav);
+    assert.equal(refusal?.reason, "unsafe_in_engine", JSON.stringify(nav));
+    assert.ok(FALLBACK_REASONS.includes(refusal.reason));
+    assert.match(refusal.detail, /heap profiler/);
+  }
+  for (const nav of [{ userAgent: firefox }, { userAgent: safari }, { userAgent: "Node.js/22" }, undefined, {}, brands("Not A Brand")]) {
+    assert.equal(pageModeRefusal(nav), null, JSON.stringify(nav));
   }
 });
 
