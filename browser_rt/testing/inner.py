@@ -33,7 +33,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -144,19 +144,9 @@ class StreamingPlugin:
     def pytest_runtest_logfinish(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
         self.send({"type": "logfinish", "nodeid": nodeid, "location": list(location)}, now=False)
 
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_protocol(
-        self, item: pytest.Item, nextitem: pytest.Item | None
-    ) -> Generator[None, object, object]:
-        try:
-            return (yield)
-        finally:
-            if nextitem is None:
-                self.flush()  # the last test's end: nothing starts after it to carry it
-
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self) -> None:
-        self.flush()
+        self.flush()  # the last test's end: nothing starts after it to carry it
 
 
 def _from_pytest(plugin: object) -> bool:
