@@ -248,3 +248,19 @@ def _entry(message: dict[str, Any]) -> tuple[str, str, str | None]:
     """(type, nodeid, phase) of a message."""
     data = message.get("data", message)
     return message["type"], data["nodeid"], data.get("when")
+
+
+def test_a_compact_report_the_host_cannot_rebuild_is_refused() -> None:
+    location, keywords = ["tests/test_a.py", 3, "test_a"], {"test_a": 1}
+    message = {"type": "passed", "nodeid": "tests/test_a.py::test_a", "when": "call", "duration": 0.1}
+    previous = ("tests/test_a.py::test_a", location, keywords)
+    assert passed_report_data(message, previous) is not None
+    refused = {
+        "nothing sent before it": (message, None),
+        "the previous report was another test's": (message, ("tests/test_a.py::test_b", location, keywords)),
+        "a phase pytest does not have": ({**message, "when": "later"}, previous),
+        "keywords that are not a mapping": ({**message, "location": location, "keywords": ["test_a"]}, None),
+        "a location that is not a list": ({**message, "location": "here", "keywords": keywords}, None),
+    }
+    for why, (bad, before) in refused.items():
+        assert passed_report_data(bad, before) is None, why
