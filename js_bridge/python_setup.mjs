@@ -7,7 +7,7 @@
 import { withMemoryLimit } from "./memory_limit.mjs";
 import { FS_ROOT } from "./run_options.mjs";
 import { restoreFromSnapshot, snapshotEvent } from "./snapshot.mjs";
-import { STORAGE_MOUNT, restoreStored } from "./storage/index.mjs";
+import { STORAGE_MOUNT, restoreStored } from "./storage/restore.mjs";
 
 /**
  * @param {URL} indexURL the bundle's pyodide/ folder

@@ -1,14 +1,10 @@
 // @ts-check
 /**
- * What runtime.mjs, worker_host.mjs and worker.mjs need of storage: open the granted namespace
- * (or nothing, without a grant), restore its files into a Python, and the mount path Python sees.
+ * What the page needs of storage (runtime.mjs, worker_host.mjs): open the granted namespace, or
+ * nothing without a grant. The Python side of it is restore.mjs, which a worker loads alone.
  */
 import { checkStorageGrant } from "./grant.mjs";
-import { pathProblem } from "./paths.mjs";
 import { openNamespaceStore } from "./store.mjs";
-
-/** Where Python sees the namespace (browser_rt.storage.mount.DEFAULT_MOUNT). */
-export const STORAGE_MOUNT = "/data";
 
 export { checkStorageGrant, StorageGrantError } from "./grant.mjs";
 
@@ -26,22 +22,4 @@ export async function openGrantedStorage(option, events, diagnostics) {
     onRecord: (entry) => events.deliverRecord(entry, "storage.flush"),
     namesAllowed: diagnostics.mode === "none",
   });
-}
-
-/**
- * Write a namespace's files into Pyodide's file system under STORAGE_MOUNT, with their stored
- * modification times, before browser_rt.storage takes stock of them.
- * @param {any} pyodide
- * @param {[string, Uint8Array, number][]} files
- */
-export function restoreStored(pyodide, files) {
-  const FS = pyodide.FS;
-  FS.mkdirTree(STORAGE_MOUNT);
-  for (const [path, bytes, mtime] of files) {
-    if (pathProblem(path) !== null) continue; // only a store written by another version could hold one
-    const full = `${STORAGE_MOUNT}/${path}`;
-    FS.mkdirTree(full.slice(0, full.lastIndexOf("/")));
-    FS.writeFile(full, bytes);
-    FS.utime(full, mtime, mtime);
-  }
 }
