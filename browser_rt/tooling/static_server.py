@@ -1,11 +1,14 @@
 """A small static file server for the bundle and the demo site.
 
 It serves only files below its roots, with the MIME types module workers and wasm need,
-and logs every request so tests can prove what the page did and did not ask for.
+and logs every request so tests can prove what the page did and did not ask for. Like the static
+hosts a bundle is deployed to, it speaks HTTP/1.1 and sends validators: a browser keeps what it
+fetched and asks again with If-None-Match, and an unchanged file is answered 304 without a body.
 """
 
 from __future__ import annotations
 
+import hashlib
 import mimetypes
 import threading
 from collections.abc import Callable, Mapping
@@ -72,6 +75,22 @@ def resolve_under(roots: Mapping[str, Path], url_path: str) -> Path | None:
     return None
 
 
+def file_tag(path: Path) -> str:
+    """A file's validator from its modification time and size, as common static hosts make it."""
+    stat = path.stat()
+    return f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'
+
+
+def content_tag(body: bytes) -> str:
+    """A generated file's validator, from its bytes."""
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def listed_tags(header: str | None) -> set[str]:
+    """The entity tags an If-None-Match header lists (weak ones compared as strong: a GET)."""
+    return {part.strip().removeprefix("W/") for part in (header or "").split(",") if part.strip()}
+
+
 def make_handler(
     roots: Mapping[str, Path],
     log: RequestLog,
@@ -82,6 +101,7 @@ def make_handler(
 
     class StaticHandler(BaseHTTPRequestHandler):
         server_version = "browser-rt-static"
+        protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:
             self._serve(send_body=True)
@@ -92,26 +112,36 @@ def make_handler(
         def _serve(self, *, send_body: bool) -> None:
             log.add(self.command, self.path)
             url_path = urlsplit(self.path).path
-            mime: str | None
+            read: Callable[[], bytes]
             if virtual is not None and url_path in virtual:
-                body, mime = virtual[url_path], _MIME[Path(url_path).suffix]
+                body = virtual[url_path]
+                mime: str | None = _MIME[Path(url_path).suffix]
+                tag, read = content_tag(body), lambda: body
             else:
                 target = resolve_under(roots, self.path)
                 if target is None:
                     self.send_error(HTTPStatus.NOT_FOUND)
                     return
-                body = target.read_bytes()
                 mime = _MIME.get(target.suffix) or mimetypes.guess_type(target.name)[0]
-            self.send_response(HTTPStatus.OK)
-            self.send_header("Content-Type", mime or "application/octet-stream")
-            self.send_header("Content-Length", str(len(body)))
+                tag, read = file_tag(target), target.read_bytes
+            listed = listed_tags(self.headers.get("If-None-Match"))
+            unchanged = tag in listed or "*" in listed
+            self.send_response(HTTPStatus.NOT_MODIFIED if unchanged else HTTPStatus.OK)
+            self.send_header("ETag", tag)
+            # Stored, but checked again before each use: a rebuilt bundle is seen at once.
             self.send_header("Cache-Control", "no-cache")
             self.send_header("X-Content-Type-Options", "nosniff")
             for name, value in (extra_headers(self.path) if extra_headers else {}).items():
                 self.send_header(name, value)
+            if unchanged:
+                self.end_headers()
+                return
+            data = read()
+            self.send_header("Content-Type", mime or "application/octet-stream")
+            self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             if send_body:
-                self.wfile.write(body)
+                self.wfile.write(data)
 
         def log_message(self, format: str, *args: object) -> None:
             """Requests are kept in the RequestLog; stderr stays quiet."""
