@@ -2,14 +2,14 @@
 // through bench/engines.py):
 //   node bench/snapshot_start.mjs [chromium|firefox|webkit] [rounds] [bundle] [restart=N] [--no-transfer] [--no-warmup]
 // (webkit: under xvfb-run). --no-transfer leaves out the transfer sizes (brotli at quality 11
-// takes long); --no-warmup leaves out the unmeasured first round (the first round then warms
-// the HTTP cache for both variants alike).
+// takes long); --no-warmup leaves out the unmeasured samples that warm the HTTP cache first.
 // Each round opens bench/pages/snapshot_start.html twice in the same browser, in alternating
 // order: a bare loadPyodide() to its first result (the peer), and createRuntime() in worker mode
 // to its first result, then N restarts after a timeout (restart=1 when not given), each to its
-// next result. The bundle is served by `browser-rt serve`
-// (which sends the worker's CSP). Both variants run with the same warm HTTP cache after the
-// first, unmeasured, round. Prints the medians and their ratio, then the transfer sizes: the
+// next result. The bundle is served by `browser-rt serve` (which sends the worker's CSP, and
+// validators, as a static host does), each sample in a renderer process of its own (below). Both
+// variants run with the same warm HTTP cache after the unmeasured samples. Prints the medians
+// and their ratio, then the transfer sizes: the
 // snapshot file as shipped (gzip-compressed), and its content raw, gzip and brotli, against the
 // bytes a normal boot fetches.
 import { spawn } from "node:child_process";
@@ -74,17 +74,24 @@ const server = await serve();
 const engine = await launchEngine(engineName);
 try {
   const version = await engine.version();
+  // Consecutive samples alternate between two sites of the same server (127.0.0.1, localhost), so
+  // every sample starts in a renderer process of its own: a process kept from the sample before
+  // would still hold that page's compiled Wasm module, and the engine hands a module already
+  // compiled from the same bytes to the next compile, tiered code included. With one site, a bare
+  // loadPyodide() right after another took 1.4 s against 2.0 to 2.4 s after a worker start, whose
+  // module goes with its worker. Each site keeps its own warm HTTP cache.
+  const origins = [server.origin, server.origin.replace("127.0.0.1", "localhost")];
+  let samples = 0;
   /** @param {string} variant */
   const sample = async (variant) => {
-    await engine.open(`${server.origin}/bench/snapshot_start.html?variant=${variant}&${restartArg}&t=${Date.now()}`);
+    const origin = origins[samples++ % origins.length];
+    await engine.open(`${origin}/bench/snapshot_start.html?variant=${variant}&${restartArg}&t=${Date.now()}`);
     const got = JSON.parse(await engine.waitForText('#result[data-state="done"]', 120_000));
     if (!got.ok || got.value !== 2) throw new Error(`${variant}: ${JSON.stringify(got)}`);
     return got;
   };
-  if (!flags.has("--no-warmup")) {
-    await sample("bare");
-    await sample("worker");
-  }
+  // Every variant once on each site, so that both start measured with a warm cache.
+  if (!flags.has("--no-warmup")) for (const variant of ["bare", "worker", "worker", "bare"]) await sample(variant);
   const bare = [];
   const worker = [];
   for (let i = 0; i < rounds; i++) {
